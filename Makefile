@@ -1,0 +1,8 @@
+# Thin aliases for scripts/ee (which needs nothing but Python 3.11 and bash).
+.PHONY: run test ui sample
+run:
+	bash scripts/ee run
+test:
+	bash scripts/ee test
+ui:
+	bash scripts/ee ui

@@ -1,0 +1,105 @@
+"""Asset factory: one raw asset and one staging asset per contract table.
+
+The contract (``pipelines.contract``) is the only list of tables; this module turns each into
+Dagster assets and leaves the work to ``pipelines.ingest`` and ``pipelines.staging``.
+"""
+
+import duckdb
+from dagster import (
+    AssetExecutionContext,
+    Failure,
+    AssetKey,
+    AssetsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    TableColumn,
+    TableSchema,
+    asset,
+)
+
+from pipelines.contract import CURRENCIES_TABLE, TABLES, Table
+from pipelines.ingest import IngestionError, load_table, raw_table_name, table_totals
+from pipelines.settings import WarehouseResource
+from pipelines.staging import STAGING_SCHEMA, build_staging, staging_table_name
+
+def raw_key(table: Table) -> AssetKey:
+    return AssetKey(["raw", table.qualified_name])
+
+def staging_key(table: Table) -> AssetKey:
+    return AssetKey([STAGING_SCHEMA, table.staging_name])
+
+def table_schema(con: duckdb.DuckDBPyConnection, relation: str) -> TableSchema:
+    """Dagster column-schema metadata read from the table as DuckDB built it."""
+    rows = con.execute(f"DESCRIBE {relation}").fetchall()
+    return TableSchema(columns=[TableColumn(name=r[0], type=r[1]) for r in rows])
+
+def _raw_asset(table: Table) -> AssetsDefinition:
+    # Currency codes are checked against the staged currencies table, so it must come first.
+    deps = [staging_key(CURRENCIES_TABLE)] if table.checks_currency else []
+
+    @asset(
+        key=raw_key(table),
+        group_name=f"raw_{table.source}",
+        deps=deps,
+        kinds={"duckdb"},
+        description=(
+            f"{table.description} Every valid row of `{table.source}/{table.name}` extracts with "
+            "its lineage (_file, _row, _load_id); rows breaking the contract go to raw.quarantine."
+        ),
+    )
+    def raw_table(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+        with warehouse.connect() as con:
+            try:
+                report = load_table(con, table, warehouse.landing_path, load_id=context.run.run_id)
+            except IngestionError as error:  # a file-level problem: say which file, plainly
+                raise Failure(description=str(error)) from error
+            totals = table_totals(con, table)
+            schema = table_schema(con, raw_table_name(table))
+        for file_report in report.loaded:
+            context.log.info(
+                f"{file_report.file}: read {file_report.rows_read}, loaded "
+                f"{file_report.rows_loaded}, quarantined {file_report.rows_quarantined}"
+            )
+        return MaterializeResult(
+            metadata={
+                "files_seen": report.files_seen,
+                "files_loaded": len(report.loaded),
+                "files_skipped_unchanged": report.files_skipped,
+                "rows_read": report.rows_read,
+                "rows_loaded": report.rows_loaded,
+                "rows_quarantined": report.rows_quarantined,
+                "quarantined_rows_total": totals["quarantined_rows"],
+                "dagster/row_count": totals["raw_rows"],
+                "dagster/column_schema": schema,
+                "extra_columns": MetadataValue.json(
+                    sorted({c for f in report.loaded for c in f.extra_columns})
+                ),
+            }
+        )
+
+    return raw_table
+
+def _staging_asset(table: Table) -> AssetsDefinition:
+    @asset(
+        key=staging_key(table),
+        group_name="staging",
+        deps=[raw_key(table)],
+        kinds={"duckdb"},
+        description=(
+            f"{table.description} One row per {', '.join(table.primary_key)}: latest updated_at "
+            "wins (tie: later file, later row); deleted entities removed."
+        ),
+    )
+    def staging_table(warehouse: WarehouseResource) -> MaterializeResult:
+        with warehouse.connect() as con:
+            rows = build_staging(con, table)
+            schema = table_schema(con, staging_table_name(table))
+        return MaterializeResult(
+            metadata={"dagster/row_count": rows, "dagster/column_schema": schema}
+        )
+
+    return staging_table
+
+ingestion_assets: list[AssetsDefinition] = [
+    factory(table) for table in TABLES for factory in (_raw_asset, _staging_asset)
+]

@@ -1,0 +1,16 @@
+"""The Dagster code location: assembles what is defined elsewhere."""
+
+from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
+
+from assets.ingestion import ingestion_assets
+from pipelines.settings import warehouse_from_env
+
+# DuckDB allows one writing process per database file: run the steps of a run in one process.
+everything_job = define_asset_job("everything", selection=AssetSelection.all(), description="Ingest and build every asset.")
+
+defs = Definitions(
+    assets=[*ingestion_assets],
+    jobs=[everything_job],
+    resources={"warehouse": warehouse_from_env()},
+    executor=in_process_executor,
+)

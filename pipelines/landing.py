@@ -1,0 +1,56 @@
+"""Finding a table's extract files in the landing folder, and fingerprinting them."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.contract import Table
+
+EXTRACT_SUFFIXES = (".csv", ".parquet", ".jsonl")
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    """An extract file: its absolute path, its path relative to the landing folder, its hash."""
+
+    path: Path
+    relative_path: str
+    content_hash: str
+
+
+def file_hash(path: Path) -> str:
+    """SHA-256 of the file's bytes: the identity of a drop, whatever its name or time stamp."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def table_files(landing_dir: Path, table: Table) -> list[LandedFile]:
+    """Every extract file of ``table`` (sub-folders included), sorted by relative path.
+
+    Relative paths use ``/`` so that the change-data tie-break (path order) is the same on
+    every machine.
+    """
+    folder = landing_dir / table.source / table.name
+    if not folder.is_dir():
+        return []
+    files = [
+        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in EXTRACT_SUFFIXES
+    ]
+    return sorted(
+        (LandedFile(p, p.relative_to(landing_dir).as_posix(), file_hash(p)) for p in files),
+        key=lambda f: f.relative_path.encode(),
+    )
+
+
+def landing_fingerprint(landing_dir: Path, tables: list[Table]) -> str:
+    """One hash over every extract file read (path + content): ties a publication to its inputs."""
+    digest = hashlib.sha256()
+    for table in tables:
+        for landed in table_files(landing_dir, table):
+            digest.update(f"{landed.relative_path}\0{landed.content_hash}\n".encode())
+    return digest.hexdigest()

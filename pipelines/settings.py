@@ -1,0 +1,66 @@
+"""Where the pipeline reads and writes, as one Dagster resource.
+
+The three settings of the contract come from ``EE_*`` environment variables by default and can be
+overridden in Dagster resource config. Assets never read globals: they get this resource.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+from dagster import ConfigurableResource
+from dagster_duckdb import DuckDBResource
+
+DEFAULT_LANDING_DIR = "data/landing"
+DEFAULT_WAREHOUSE_DIR = "data/warehouse"
+DEFAULT_REPORTING_CURRENCY = "USD"
+
+WORKING_DB_NAME = "working.duckdb"
+
+# Every connection to the working database (Dagster's, a validator's, a test's) must be opened
+# with the same configuration, or DuckDB refuses a second connection in the same process.
+DUCKDB_CONNECTION_CONFIG: dict[str, str] = {}
+
+
+class WarehouseResource(ConfigurableResource):
+    """Landing folder, warehouse folder and reporting currency; opens the working DuckDB file."""
+
+    landing_dir: str = DEFAULT_LANDING_DIR
+    warehouse_dir: str = DEFAULT_WAREHOUSE_DIR
+    reporting_currency: str = DEFAULT_REPORTING_CURRENCY
+
+    @property
+    def landing_path(self) -> Path:
+        return Path(self.landing_dir)
+
+    @property
+    def working_db_path(self) -> Path:
+        return Path(self.warehouse_dir) / WORKING_DB_NAME
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection to the working database, with timestamps read in UTC.
+
+        Dagster's ``DuckDBResource`` opens it (it retries while another process holds the file).
+        The time zone is set per connection: the contract says an offset-less timestamp is UTC.
+        """
+        self.working_db_path.parent.mkdir(parents=True, exist_ok=True)
+        duck = DuckDBResource(
+            database=str(self.working_db_path), connection_config=DUCKDB_CONNECTION_CONFIG
+        )
+        with duck.get_connection() as con:
+            con.execute("SET TimeZone = 'UTC'")
+            yield con
+
+
+def warehouse_from_env() -> WarehouseResource:
+    """The resource as configured by ``EE_LANDING_DIR``, ``EE_WAREHOUSE_DIR``, ``EE_REPORTING_CURRENCY``."""
+    return WarehouseResource(
+        landing_dir=os.environ.get("EE_LANDING_DIR", DEFAULT_LANDING_DIR),
+        warehouse_dir=os.environ.get("EE_WAREHOUSE_DIR", DEFAULT_WAREHOUSE_DIR),
+        reporting_currency=os.environ.get("EE_REPORTING_CURRENCY", DEFAULT_REPORTING_CURRENCY),
+    )

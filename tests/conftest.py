@@ -1,0 +1,73 @@
+"""Shared fixtures: a temporary landing folder and warehouse, and real materializations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import AssetSelection, ExecuteInProcessResult, materialize
+
+from assets.ingestion import ingestion_assets, raw_key, staging_key
+from pipelines.contract import CURRENCIES_TABLE, table
+from pipelines.settings import WarehouseResource
+
+CURRENCIES_CSV = "currency,minor_unit_exponent\nUSD,2\nEUR,2\nJPY,0\nKRW,0\n"
+
+
+def write(landing: Path, relative_path: str, text: str) -> Path:
+    """Write an extract file (text formats) under the landing folder."""
+    path = landing / relative_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Path:
+    folder = tmp_path / "landing"
+    write(folder, "finance/currencies/2026-01-01/currencies.csv", CURRENCIES_CSV)
+    return folder
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path, landing: Path) -> WarehouseResource:
+    return WarehouseResource(landing_dir=str(landing), warehouse_dir=str(tmp_path / "warehouse"))
+
+
+def ingest(
+    warehouse: WarehouseResource, *tables: str, raise_on_error: bool = True
+) -> ExecuteInProcessResult:
+    """Materialize the raw and staging assets of ``tables`` (``source__name``) and of currencies."""
+    specs = [CURRENCIES_TABLE, *(table(*name.split("__")) for name in tables)]
+    keys = [key for spec in specs for key in (raw_key(spec), staging_key(spec))]
+    return materialize(
+        ingestion_assets,
+        selection=AssetSelection.assets(*keys),
+        resources={"warehouse": warehouse},
+        raise_on_error=raise_on_error,
+    )
+
+
+def query(warehouse: WarehouseResource, sql: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse.working_db_path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def materialization_metadata(result: ExecuteInProcessResult, key_path: list[str]) -> dict:
+    """The metadata values of the materialization of one asset in ``result``."""
+    for event in result.get_asset_materialization_events():
+        materialization = event.event_specific_data.materialization
+        if materialization.asset_key.path == key_path:
+            return {k: v.value for k, v in materialization.metadata.items()}
+    raise KeyError(key_path)
+
+
+def failure_message(result: ExecuteInProcessResult) -> str:
+    """The message of the first failed step, with the messages of its causes."""
+    error = next(e for e in result.all_events if e.is_step_failure).step_failure_data.error
+    messages = []
+    while error is not None:
+        messages.append(error.message)
+        error = error.cause
+    return "\n".join(messages)

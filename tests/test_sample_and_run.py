@@ -1,0 +1,143 @@
+"""The sample generator and the documented run commands, end to end on a small sample."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipelines.contract import TABLES
+from pipelines.generate import generate
+from pipelines.landing import table_files
+from pipelines.run import main as run_main
+from pipelines.settings import WarehouseResource
+from tests.conftest import query
+
+SCALE = 0.05  # 500 accounts: every edge case of the contract appears at least once
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory) -> WarehouseResource:
+    """One generated sample, run once through ``python -m pipelines.run`` (as the README says)."""
+    root = tmp_path_factory.mktemp("sample")
+    warehouse = WarehouseResource(
+        landing_dir=str(root / "landing"), warehouse_dir=str(root / "warehouse")
+    )
+    env = {"EE_LANDING_DIR": warehouse.landing_dir, "EE_WAREHOUSE_DIR": warehouse.warehouse_dir}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        assert run_main(["--sample-scale", str(SCALE), "--seed", "3"]) == 0
+    return warehouse
+
+
+def _hashes(landing: Path) -> dict[str, str]:
+    return {f.relative_path: f.content_hash for t in TABLES for f in table_files(landing, t)}
+
+
+def test_generation_is_deterministic_for_a_seed(tmp_path):
+    generate(tmp_path / "a", 0.01, seed=11)
+    generate(tmp_path / "b", 0.01, seed=11)
+    generate(tmp_path / "c", 0.01, seed=12)
+    assert _hashes(tmp_path / "a") == _hashes(tmp_path / "b")
+    assert _hashes(tmp_path / "a") != _hashes(tmp_path / "c")
+
+
+def test_generation_refuses_to_overwrite_a_folder_with_data(tmp_path):
+    generate(tmp_path / "a", 0.01, seed=1)
+    with pytest.raises(FileExistsError, match="not empty"):
+        generate(tmp_path / "a", 0.01, seed=1)
+
+
+def test_every_table_lands_in_all_three_formats_and_daily_drops(sample_run):
+    landing = Path(sample_run.landing_dir)
+    suffixes = {f.path.suffix for t in TABLES for f in table_files(landing, t)}
+    assert suffixes == {".csv", ".parquet", ".jsonl"}
+    for table in TABLES:
+        assert table_files(landing, table), table.qualified_name
+    tickets = {f.path.suffix for f in table_files(landing, TABLES[12])}
+    assert tickets == {".csv", ".jsonl"}  # one table, two formats
+    invoice_drops = table_files(landing, TABLES[7])
+    assert len(invoice_drops) >= 5
+
+
+def test_the_sample_holds_the_cases_that_break_naive_pipelines(sample_run):
+    def one(sql: str):
+        return query(sample_run, sql)[0][0]
+
+    assert one("SELECT list_sort(list(DISTINCT currency)) FROM staging.stg_billing__customers") == [
+        "AUD", "EUR", "INR", "JPY", "KRW", "SGD", "USD",
+    ]  # fmt: skip
+    assert one("SELECT list_sort(list(DISTINCT billing_interval)) FROM staging.stg_billing__subscriptions") == ["month", "quarter", "year"]
+    assert one("SELECT count(*) FROM staging.stg_billing__invoice_line_items WHERE proration") > 0
+    assert one("SELECT list_sort(list(DISTINCT type)) FROM staging.stg_billing__invoice_line_items") == [
+        "credit", "discount", "one_time", "subscription", "usage",
+    ]  # fmt: skip
+    assert one("SELECT list_sort(list(DISTINCT status)) FROM staging.stg_billing__invoices") == [
+        "draft", "open", "paid", "uncollectible", "void",
+    ]  # fmt: skip
+    # Reactivation: a customer with a second main subscription after a canceled one.
+    assert one(
+        "SELECT count(*) FROM (SELECT customer_id FROM staging.stg_billing__subscriptions "
+        "WHERE plan_id NOT LIKE '%addon' GROUP BY 1 HAVING count(*) > 1 AND bool_or(status = 'canceled'))"
+    ) > 0
+    # Unlinked customers and organizations: NULL or unknown CRM account.
+    assert one("SELECT count(*) FROM staging.stg_billing__customers WHERE crm_account_id IS NULL") > 0
+    assert one(
+        "SELECT count(*) FROM staging.stg_billing__customers c ANTI JOIN raw.crm__accounts a "
+        "ON c.crm_account_id = a.account_id WHERE c.crm_account_id IS NOT NULL"
+    ) > 0
+    assert one("SELECT count(*) FROM staging.stg_support__organizations WHERE external_id IS NULL") > 0
+    # Re-sent keys with a newer updated_at, and deleted accounts.
+    assert one("SELECT count(*) FROM (SELECT invoice_id FROM raw.billing__invoices GROUP BY 1 HAVING count(DISTINCT status) > 1)") > 0
+    assert one("SELECT count(*) FROM raw.crm__accounts WHERE is_deleted") > 0
+    # FX gaps on weekends; agent cost rates that change mid-month.
+    assert one("SELECT count(*) FROM staging.stg_finance__fx_rates WHERE dayofweek(rate_date) IN (0, 6)") == 0
+    assert one("SELECT count(*) FROM staging.stg_finance__agent_costs WHERE day(effective_from) > 1") > 0
+    # Contract-breaking rows reach quarantine, by rule.
+    rules = {r for (r,) in query(sample_run, "SELECT DISTINCT regexp_extract(rule, '^[a-z_]+') FROM raw.quarantine")}
+    assert {"bad_enum", "unparseable", "unknown_currency", "out_of_range"} <= rules
+    # The story: "engagement theater" accounts (engaged and exception-heavy) exist.
+    assert one(
+        "SELECT corr(events, exceptions) FROM (SELECT e.account_id, count(*) AS events, "
+        "(SELECT count(*) FROM staging.stg_support__tickets t JOIN staging.stg_support__organizations o USING (organization_id) "
+        " WHERE o.external_id = e.account_id AND t.category IN ('reconciliation_break','chargeback','manual_review','compliance_query','custom_workflow')) AS exceptions "
+        "FROM staging.stg_crm__engagement_events e GROUP BY 1)"
+    ) > 0.2
+
+
+def test_run_leaves_every_raw_and_staging_table_with_balanced_accounting(sample_run):
+    for table in TABLES:
+        staged = query(sample_run, f"SELECT count(*) FROM staging.{table.staging_name}")[0][0]
+        assert staged > 0, table.qualified_name
+    accounting = query(
+        sample_run,
+        "SELECT m.table_name, sum(m.rows_read), sum(m.rows_loaded), sum(m.rows_quarantined) "
+        "FROM raw.load_manifest m GROUP BY 1",
+    )
+    for name, read, loaded, quarantined in accounting:
+        assert read == loaded + quarantined
+        assert loaded == query(sample_run, f"SELECT count(*) FROM raw.{name}")[0][0]
+        assert quarantined == query(sample_run, f"SELECT count(*) FROM raw.quarantine WHERE table_name = '{name}'")[0][0]
+
+
+def test_dagster_cli_materializes_everything_on_any_landing_folder(sample_run, tmp_path):
+    """The documented `dagster asset materialize` command, pointed at the sample by EE_* only."""
+    env = {
+        **os.environ,
+        "EE_LANDING_DIR": sample_run.landing_dir,
+        "EE_WAREHOUSE_DIR": str(tmp_path / "warehouse"),
+    }
+    env.pop("DAGSTER_HOME", None)
+    completed = subprocess.run(
+        [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "pipelines.definitions", "--select", "*"],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    cli_warehouse = WarehouseResource(landing_dir=sample_run.landing_dir, warehouse_dir=str(tmp_path / "warehouse"))
+    for table in TABLES:
+        sql = f"SELECT * EXCLUDE (_file, _row) FROM staging.{table.staging_name} ORDER BY ALL"
+        assert query(cli_warehouse, sql) == query(sample_run, sql), table.qualified_name
