@@ -38,15 +38,30 @@ def summary_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int, in
     return rows
 
 
-def print_summary(warehouse: WarehouseResource, seconds: float) -> None:
+def mart_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
+    """(mart, rows) for every table the SQL layer built in the marts schema."""
+    names = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' ORDER BY 1"
+    ).fetchall()
+    return [(n, con.execute(f"SELECT count(*) FROM marts.{n}").fetchone()[0]) for (n,) in names]
+
+
+def print_summary(
+    warehouse: WarehouseResource, seconds: float, checks_passed: int, checks_failed: int
+) -> None:
     with duckdb.connect(str(warehouse.working_db_path), read_only=True) as con:
         rows = summary_rows(con)
+        marts = mart_rows(con)
     print(f"\n{'table':32s} {'raw rows':>12s} {'quarantined':>12s} {'staged rows':>12s}")
     for name, raw, quarantined, staged in rows:
         print(f"{name:32s} {raw:>12,d} {quarantined:>12,d} {staged:>12,d}")
+    print(f"\n{'mart':32s} {'rows':>12s}")
+    for name, count in marts:
+        print(f"{name:32s} {count:>12,d}")
     print(
-        f"{len(rows)} tables, {sum(r[1] for r in rows):,d} rows loaded, "
-        f"{sum(r[2] for r in rows):,d} quarantined, in {seconds:.1f}s; "
+        f"\n{len(rows)} tables, {sum(r[1] for r in rows):,d} rows loaded, "
+        f"{sum(r[2] for r in rows):,d} quarantined; {len(marts)} marts; checks passed "
+        f"{checks_passed}, failed {checks_failed}; {seconds:.1f}s; "
         f"working database: {warehouse.working_db_path}"
     )
 
@@ -68,14 +83,21 @@ def main(argv: list[str] | None = None) -> int:
 
     with DagsterInstance.ephemeral() as instance:
         result = defs.resolve_job_def("everything").execute_in_process(
-            instance=instance, raise_on_error=False
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         )
+    evaluations = result.get_asset_check_evaluations()
+    for evaluation in evaluations:
+        if not evaluation.passed:
+            print(f"CHECK FAILED {evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure:
                 print(f"FAILED {event.step_key}: {event.step_failure_data.error.message.strip()}")
         return 1
-    print_summary(warehouse, time.perf_counter() - started)
+    passed = sum(e.passed for e in evaluations)
+    print_summary(warehouse, time.perf_counter() - started, passed, len(evaluations) - passed)
     return 0
 
 

@@ -1,0 +1,172 @@
+"""Asset factory: one Dagster asset per SQL model, and the checks that guard them.
+
+Dependencies come from the tables each model's SQL reads (``pipelines.sql_models``); grain
+uniqueness checks come from the grain beside each model, other checks from ``sql/checks``.
+The Python here only wires files to Dagster: every rule is in a ``.sql`` file.
+"""
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetChecksDefinition,
+    AssetKey,
+    AssetsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    TableColumn,
+    TableSchema,
+    asset,
+    asset_check,
+)
+
+from assets.ingestion import staging_key, table_schema
+from pipelines.contract import TABLES
+from pipelines.sql_models import (
+    SQL_DIR,
+    SqlCheck,
+    SqlModel,
+    build_model,
+    load_checks,
+    load_models,
+    use_model_schemas,
+)
+from pipelines.settings import WarehouseResource
+from pipelines.sqlutil import ident, literal
+
+RUN_SETTINGS = "run_settings"
+RUN_SETTINGS_KEY = AssetKey(["staging", RUN_SETTINGS])
+
+# Tables the SQL models may read that are built by Python assets, with their asset keys.
+EXTERNAL_TABLES: dict[str, AssetKey] = {
+    **{table.staging_name: staging_key(table) for table in TABLES},
+    RUN_SETTINGS: RUN_SETTINGS_KEY,
+}
+
+
+def model_key(model: SqlModel) -> AssetKey:
+    return AssetKey([model.layer, model.name])
+
+
+@asset(
+    key=RUN_SETTINGS_KEY,
+    group_name="staging",
+    kinds={"duckdb"},
+    description="The run's settings as a one-row table the SQL models read (reporting_currency).",
+)
+def run_settings(warehouse: WarehouseResource) -> MaterializeResult:
+    with warehouse.connect() as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS staging")
+        con.execute(
+            f"CREATE OR REPLACE TABLE staging.{RUN_SETTINGS} AS "
+            f"SELECT {literal(warehouse.reporting_currency.upper())} AS reporting_currency"
+        )
+    return MaterializeResult(metadata={"reporting_currency": warehouse.reporting_currency.upper()})
+
+
+def _documented_schema(model: SqlModel) -> TableSchema:
+    return TableSchema(
+        columns=[TableColumn(name=n, type="", description=d) for n, d in model.columns.items()]
+    )
+
+
+def _with_descriptions(schema: TableSchema, model: SqlModel) -> TableSchema:
+    return TableSchema(
+        columns=[
+            TableColumn(name=c.name, type=c.type, description=model.columns.get(c.name))
+            for c in schema.columns
+        ]
+    )
+
+
+def _model_asset(model: SqlModel, keys: dict[str, AssetKey]) -> AssetsDefinition:
+    @asset(
+        key=model_key(model),
+        group_name=model.layer,
+        deps=[keys[name] for name in model.depends_on],
+        kinds={"duckdb", "sql"},
+        description=model.description or None,
+        metadata={
+            "sql_file": str(model.path.relative_to(SQL_DIR.parent)),
+            "grain": MetadataValue.json(list(model.grain)),
+            "dagster/column_schema": _documented_schema(model),
+        },
+    )
+    def sql_model(warehouse: WarehouseResource) -> MaterializeResult:
+        with warehouse.connect() as con:
+            rows = build_model(con, model)
+            schema = table_schema(con, model.relation)
+        return MaterializeResult(
+            metadata={
+                "dagster/row_count": rows,
+                "dagster/column_schema": _with_descriptions(schema, model),
+            }
+        )
+
+    return sql_model
+
+
+def _grain_check(model: SqlModel) -> AssetChecksDefinition:
+    grain = ", ".join(ident(c) for c in model.grain)
+
+    @asset_check(
+        asset=model_key(model),
+        name="grain_is_unique",
+        blocking=True,
+        description=f"No two rows share ({', '.join(model.grain)}).",
+    )
+    def grain_is_unique(warehouse: WarehouseResource) -> AssetCheckResult:
+        with warehouse.connect() as con:
+            duplicates = con.execute(
+                f"SELECT {grain}, count(*) AS n FROM {model.relation} GROUP BY ALL "
+                "HAVING count(*) > 1 ORDER BY n DESC LIMIT 10"
+            ).fetchall()
+        return AssetCheckResult(
+            passed=not duplicates,
+            severity=AssetCheckSeverity.ERROR,
+            metadata={"duplicated_keys_sample": MetadataValue.json([list(map(str, d)) for d in duplicates])},
+        )
+
+    return grain_is_unique
+
+
+def _sql_check(check: SqlCheck, models: dict[str, SqlModel]) -> AssetChecksDefinition:
+    @asset_check(
+        asset=model_key(models[check.model]),
+        name=check.name,
+        blocking=True,
+        description=check.description,
+        additional_deps=[
+            model_key(models[t]) for t in check.depends_on if t in models and t != check.model
+        ],
+    )
+    def sql_check(warehouse: WarehouseResource) -> AssetCheckResult:
+        with warehouse.connect() as con:
+            use_model_schemas(con)
+            cursor = con.execute(check.sql)
+            columns = [d[0] for d in cursor.description]
+            failing = cursor.fetchall()
+        return AssetCheckResult(
+            passed=not failing,
+            severity=AssetCheckSeverity.ERROR,
+            metadata={
+                "failing_rows": len(failing),
+                "failing_rows_sample": MetadataValue.json(
+                    [dict(zip(columns, map(str, row))) for row in failing[:10]]
+                ),
+            },
+        )
+
+    return sql_check
+
+
+def build_sql_definitions(sql_dir=SQL_DIR) -> tuple[list[AssetsDefinition], list[AssetChecksDefinition]]:
+    """Assets and checks for every model and check file under ``sql_dir``."""
+    models = load_models(sql_dir, {name: key.path[0] for name, key in EXTERNAL_TABLES.items()})
+    keys = {**EXTERNAL_TABLES, **{name: model_key(m) for name, m in models.items()}}
+    model_assets = [_model_asset(m, keys) for m in models.values()]
+    checks = [_grain_check(m) for m in models.values() if m.grain]
+    checks += [_sql_check(c, models) for c in load_checks(sql_dir, set(keys))]
+    return [run_settings, *model_assets], checks
+
+
+sql_assets, sql_checks = build_sql_definitions()

@@ -1,0 +1,173 @@
+"""SQL models: one ``.sql`` file per table, dependencies parsed from the SQL itself.
+
+``sql/<layer>/<name>.sql`` holds one plain SELECT (CTEs first); the file name is the table name
+and the folder its schema. Grain and column descriptions sit beside the models in
+``sql/<layer>/_models.yml``. Which tables a model reads is parsed from its SQL with sqlglot's
+DuckDB dialect (as lea and yato do), so there is no second list to keep in sync; a model that
+reads a table nobody builds fails when the definitions load, naming its file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import sqlglot
+import yaml
+from sqlglot import exp
+
+from pipelines.sqlutil import ident
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+LAYERS = ("staging", "intermediate", "marts")
+
+
+class ModelError(Exception):
+    """A model that cannot be part of the graph: the message names its file."""
+
+
+@dataclass(frozen=True)
+class SqlModel:
+    name: str
+    layer: str
+    path: Path
+    sql: str
+    depends_on: tuple[str, ...]
+    description: str = ""
+    grain: tuple[str, ...] = ()
+    columns: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def relation(self) -> str:
+        return f"{self.layer}.{self.name}"
+
+
+def referenced_tables(sql: str, path: Path) -> set[str]:
+    """Names of the tables a SELECT reads, CTE names excluded."""
+    try:
+        tree = sqlglot.parse_one(sql, read="duckdb")
+    except sqlglot.errors.ParseError as error:
+        raise ModelError(f"{path}: cannot be parsed: {error}") from error
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    return {t.name for t in tree.find_all(exp.Table) if t.name and t.name not in ctes}
+
+
+def _docs(folder: Path) -> dict[str, dict]:
+    docs_file = folder / "_models.yml"
+    if not docs_file.exists():
+        return {}
+    return yaml.safe_load(docs_file.read_text()) or {}
+
+
+def load_models(sql_dir: Path, external_tables: dict[str, str]) -> dict[str, SqlModel]:
+    """Every model under ``sql_dir``; ``external_tables`` maps names built elsewhere to schemas.
+
+    Raises ``ModelError`` for a model that reads an unknown table, or a name used twice.
+    """
+    models: dict[str, SqlModel] = {}
+    for layer in LAYERS:
+        folder = sql_dir / layer
+        docs = _docs(folder)
+        for path in sorted(folder.glob("*.sql")):
+            name = path.stem
+            if name in models or name in external_tables:
+                raise ModelError(f"{path}: a table named {name!r} is already defined")
+            sql = path.read_text()
+            doc = docs.get(name, {})
+            models[name] = SqlModel(
+                name=name,
+                layer=layer,
+                path=path,
+                sql=sql,
+                depends_on=tuple(sorted(referenced_tables(sql, path))),
+                description=doc.get("description", "").strip(),
+                grain=tuple(doc.get("grain", ())),
+                columns={k: (v or "") for k, v in (doc.get("columns") or {}).items()},
+            )
+    known = set(models) | set(external_tables)
+    for model in models.values():
+        unknown = [t for t in model.depends_on if t not in known]
+        if unknown:
+            raise ModelError(
+                f"{model.path}: reads unknown table(s) {', '.join(unknown)} "
+                "(neither a staged contract table nor another model)"
+            )
+    return models
+
+
+@dataclass(frozen=True)
+class SqlCheck:
+    """``sql/checks/<model>__<name>.sql``: a query that returns the rows breaking a rule.
+
+    As in dbt's singular tests, the check passes when the query returns no row.
+    """
+
+    name: str
+    model: str
+    path: Path
+    sql: str
+    description: str
+    depends_on: tuple[str, ...]
+
+
+def _header_comment(sql: str) -> str:
+    lines = []
+    for line in sql.splitlines():
+        if not line.startswith("--"):
+            break
+        lines.append(line.removeprefix("--").strip())
+    return " ".join(lines)
+
+
+def load_checks(sql_dir: Path, known_tables: set[str]) -> list[SqlCheck]:
+    """Every check query under ``sql_dir/checks``, validated like the models."""
+    checks = []
+    for path in sorted((sql_dir / "checks").glob("*.sql")):
+        model, separator, name = path.stem.partition("__")
+        if not separator or model not in known_tables:
+            raise ModelError(f"{path}: name it <model>__<check>.sql after an existing model")
+        sql = path.read_text()
+        depends_on = tuple(sorted(referenced_tables(sql, path)))
+        unknown = [t for t in depends_on if t not in known_tables]
+        if unknown:
+            raise ModelError(f"{path}: reads unknown table(s) {', '.join(unknown)}")
+        checks.append(SqlCheck(name, model, path, sql, _header_comment(sql), depends_on))
+    return checks
+
+
+def dependency_order(models: dict[str, SqlModel]) -> list[SqlModel]:
+    """Models in an order where each comes after the models it reads (stable by name)."""
+    ordered: list[SqlModel] = []
+    state: dict[str, str] = {}
+
+    def visit(name: str, chain: tuple[str, ...]) -> None:
+        if state.get(name) == "done":
+            return
+        if state.get(name) == "visiting":
+            raise ModelError(f"dependency cycle: {' -> '.join((*chain, name))}")
+        state[name] = "visiting"
+        for dep in models[name].depends_on:
+            if dep in models:
+                visit(dep, (*chain, name))
+        state[name] = "done"
+        ordered.append(models[name])
+
+    for name in sorted(models):
+        visit(name, ())
+    return ordered
+
+
+def use_model_schemas(con: duckdb.DuckDBPyConnection) -> None:
+    """Let SQL name any model or staged table without a schema (the layers are the search path)."""
+    for layer in LAYERS:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(layer)}")
+    con.execute(f"SET search_path = '{','.join(('main', *LAYERS))}'")
+
+
+def build_model(con: duckdb.DuckDBPyConnection, model: SqlModel) -> int:
+    """``CREATE OR REPLACE TABLE <layer>.<name> AS <the model's SELECT>``; returns its rows."""
+    use_model_schemas(con)
+    select = model.sql.strip().rstrip(";")
+    con.execute(f"CREATE OR REPLACE TABLE {model.relation} AS {select}")
+    return con.execute(f"SELECT count(*) FROM {model.relation}").fetchone()[0]

@@ -1,0 +1,68 @@
+-- Recognised revenue per line and month (metrics.md, "Revenue"): a line with a service period
+-- [period_start, period_end) of at least one day is spread over its days, each month getting
+-- amount * days in that month / days in the period; a zero-day line and every one_time line
+-- falls in the month of its invoice's created_at. Months after as_of_month are deferred.
+with lines as (
+    select * from int_invoice_lines_recognised where amount_reporting is not null
+),
+
+spread_line_months as (
+    select
+        line_item_id,
+        customer_id,
+        account_id,
+        amount_reporting,
+        period_start,
+        period_end,
+        period_days,
+        cast(month_start as date) as month
+    from (
+        select
+            lines.*,
+            unnest(generate_series(
+                cast(date_trunc('month', period_start) as timestamp),
+                cast(date_trunc('month', period_end - interval 1 day) as timestamp),
+                interval 1 month
+            )) as month_start
+        from lines
+        where period_days >= 1 and type <> 'one_time'
+    ) as expanded
+),
+
+spread as (
+    select
+        line_item_id,
+        customer_id,
+        account_id,
+        month,
+        amount_reporting
+            * date_diff(
+                'day',
+                greatest(period_start, month),
+                least(period_end, cast(month + interval 1 month as date))
+            )
+            / period_days as revenue
+    from spread_line_months
+),
+
+point_in_time as (
+    select
+        line_item_id,
+        customer_id,
+        account_id,
+        cast(date_trunc('month', invoice_date) as date) as month,
+        amount_reporting as revenue
+    from lines
+    where period_days < 1 or type = 'one_time'
+),
+
+all_revenue as (
+    select * from spread
+    union all
+    select * from point_in_time
+)
+
+select all_revenue.line_item_id, all_revenue.customer_id, all_revenue.account_id, all_revenue.month, all_revenue.revenue
+from all_revenue
+cross join int_periods as periods
+where all_revenue.month <= periods.as_of_month

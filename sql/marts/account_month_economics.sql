@@ -1,0 +1,144 @@
+-- Gross and contribution margin per account and month with every cost line (metrics.md,
+-- "Revenue", "Costs"), dense from the account's first active month through as_of_month.
+with revenue as (
+    select account_id, month, sum(revenue) as revenue
+    from int_revenue_by_line_month
+    group by account_id, month
+),
+
+transactions as (
+    select account_id, month, sum(processing_cost) as processing_cost, sum(infra_cost) as infra_cost
+    from int_transactions_valued
+    group by account_id, month
+),
+
+fees as (
+    select account_id, month, sum(payment_fee) as payment_fees
+    from int_charges_valued
+    group by account_id, month
+),
+
+agent_time as (
+    select
+        account_id,
+        month,
+        coalesce(sum(agent_cost) filter (where not is_exception), 0) as support_cost,
+        coalesce(sum(agent_cost) filter (where is_exception), 0) as exception_agent_cost
+    from int_time_entries_valued
+    group by account_id, month
+),
+
+exception_units as (
+    select account_id, month, sum(unit_cost) as exception_unit_cost
+    from int_tickets_valued
+    where is_exception
+    group by account_id, month
+),
+
+engagement as (
+    select account_id, month, sum(engagement_cost) as engagement_cost
+    from int_engagement_costs
+    group by account_id, month
+),
+
+-- metrics.md, "Periods": the first active month is the earliest month with recognised revenue,
+-- MRR > 0, a non-zero cost line, an invoice created, an engagement event, a ticket created or a
+-- program enrollment.
+activity as (
+    select account_id, month from revenue where revenue <> 0
+    union all
+    select account_id, month from int_account_month_mrr where mrr > 0
+    union all
+    select account_id, month from transactions where processing_cost <> 0 or infra_cost <> 0
+    union all
+    select account_id, month from fees where payment_fees <> 0
+    union all
+    select account_id, month from agent_time where support_cost <> 0 or exception_agent_cost <> 0
+    union all
+    select account_id, month from exception_units where exception_unit_cost <> 0
+    union all
+    select account_id, month from engagement where engagement_cost <> 0
+    union all
+    select coalesce(customers.account_id, 'unattributed:billing'), cast(date_trunc('month', invoices.created_at) as date)
+    from stg_billing__invoices as invoices
+    left join int_customer_accounts as customers on customers.customer_id = invoices.customer_id
+    union all
+    select account_id, month from int_tickets_valued
+    union all
+    select coalesce(accounts.account_id, 'unattributed:crm'), cast(date_trunc('month', events.occurred_at) as date)
+    from stg_crm__engagement_events as events
+    left join stg_crm__accounts as accounts on accounts.account_id = events.account_id
+    union all
+    select coalesce(accounts.account_id, 'unattributed:crm'), cast(date_trunc('month', enrollments.enrolled_at) as date)
+    from stg_crm__program_enrollments as enrollments
+    left join stg_crm__accounts as accounts on accounts.account_id = enrollments.account_id
+),
+
+first_active as (
+    select account_id, min(month) as first_month from activity group by account_id
+),
+
+spine as (
+    select account_id, cast(month_start as date) as month
+    from (
+        select
+            first_active.account_id,
+            unnest(generate_series(
+                cast(first_active.first_month as timestamp),
+                cast(periods.as_of_month as timestamp),
+                interval 1 month
+            )) as month_start
+        from first_active
+        cross join int_periods as periods
+    ) as expanded
+),
+
+costs as (
+    select
+        spine.account_id,
+        spine.month,
+        coalesce(revenue.revenue, 0) as revenue,
+        coalesce(mrr.mrr, 0) as mrr,
+        coalesce(transactions.processing_cost, 0) as processing_cost,
+        coalesce(fees.payment_fees, 0) as payment_fees,
+        coalesce(transactions.infra_cost, 0) as infra_cost,
+        coalesce(agent_time.support_cost, 0) as support_cost,
+        coalesce(agent_time.exception_agent_cost, 0)
+            + coalesce(exception_units.exception_unit_cost, 0) as exception_handling_cost,
+        coalesce(engagement.engagement_cost, 0) as engagement_cost
+    from spine
+    left join revenue using (account_id, month)
+    left join int_account_month_mrr as mrr using (account_id, month)
+    left join transactions using (account_id, month)
+    left join fees using (account_id, month)
+    left join agent_time using (account_id, month)
+    left join exception_units using (account_id, month)
+    left join engagement using (account_id, month)
+),
+
+margins as (
+    select
+        *,
+        support_cost + exception_handling_cost as cost_to_serve,
+        processing_cost + payment_fees + infra_cost + support_cost + exception_handling_cost as cogs
+    from costs
+)
+
+select
+    cast(account_id as varchar) as account_id,
+    cast(month as date) as month,
+    cast(revenue as double) as revenue,
+    cast(mrr as double) as mrr,
+    cast(processing_cost as double) as processing_cost,
+    cast(payment_fees as double) as payment_fees,
+    cast(infra_cost as double) as infra_cost,
+    cast(support_cost as double) as support_cost,
+    cast(exception_handling_cost as double) as exception_handling_cost,
+    cast(cost_to_serve as double) as cost_to_serve,
+    cast(cogs as double) as cogs,
+    cast(revenue - cogs as double) as gross_margin,
+    cast((revenue - cogs) / nullif(revenue, 0) as double) as gross_margin_pct,
+    cast(engagement_cost as double) as engagement_cost,
+    cast(revenue - cogs - engagement_cost as double) as contribution_margin,
+    cast((revenue - cogs - engagement_cost) / nullif(revenue, 0) as double) as contribution_margin_pct
+from margins
