@@ -58,7 +58,9 @@ def test_asset_graph_lineage_comes_from_the_sql():
             deps[key] = set(assets_def.asset_deps[key])
     economics = deps[AssetKey(["marts", "account_month_economics"])]
     assert AssetKey(["intermediate", "int_revenue_by_line_month"]) in economics
-    assert AssetKey(["staging", "stg_billing__invoices"]) in economics
+    assert AssetKey(["intermediate", "int_account_months"]) in economics
+    spine = deps[AssetKey(["intermediate", "int_account_months"])]
+    assert AssetKey(["staging", "stg_billing__invoices"]) in spine
     fx = deps[AssetKey(["intermediate", "int_fx_daily"])]
     assert fx == {
         AssetKey(["intermediate", "int_rates_daily"]),

@@ -20,10 +20,9 @@ with effective_rates as (
 
 bounds as (
     select
-        least(min(effective_rates.effective_from), min(periods.first_day)) as first_day,
-        max(periods.as_of_last_day) as last_day
-    from effective_rates
-    cross join int_periods as periods
+        least((select min(effective_from) from effective_rates), periods.first_day) as first_day,
+        periods.as_of_last_day as last_day
+    from int_periods as periods
 ),
 
 calendar as (

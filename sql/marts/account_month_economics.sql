@@ -1,5 +1,5 @@
 -- Gross and contribution margin per account and month with every cost line (metrics.md,
--- "Revenue", "Costs"), dense from the account's first active month through as_of_month.
+-- "Revenue", "Costs"), dense over int_account_months (first active month through as_of_month).
 with revenue as (
     select account_id, month, sum(revenue) as revenue
     from int_revenue_by_line_month
@@ -41,58 +41,6 @@ engagement as (
     group by account_id, month
 ),
 
--- metrics.md, "Periods": the first active month is the earliest month with recognised revenue,
--- MRR > 0, a non-zero cost line, an invoice created, an engagement event, a ticket created or a
--- program enrollment.
-activity as (
-    select account_id, month from revenue where revenue <> 0
-    union all
-    select account_id, month from int_account_month_mrr where mrr > 0
-    union all
-    select account_id, month from transactions where processing_cost <> 0 or infra_cost <> 0
-    union all
-    select account_id, month from fees where payment_fees <> 0
-    union all
-    select account_id, month from agent_time where support_cost <> 0 or exception_agent_cost <> 0
-    union all
-    select account_id, month from exception_units where exception_unit_cost <> 0
-    union all
-    select account_id, month from engagement where engagement_cost <> 0
-    union all
-    select coalesce(customers.account_id, 'unattributed:billing'), cast(date_trunc('month', invoices.created_at) as date)
-    from stg_billing__invoices as invoices
-    left join int_customer_accounts as customers on customers.customer_id = invoices.customer_id
-    union all
-    select account_id, month from int_tickets_valued
-    union all
-    select coalesce(accounts.account_id, 'unattributed:crm'), cast(date_trunc('month', events.occurred_at) as date)
-    from stg_crm__engagement_events as events
-    left join stg_crm__accounts as accounts on accounts.account_id = events.account_id
-    union all
-    select coalesce(accounts.account_id, 'unattributed:crm'), cast(date_trunc('month', enrollments.enrolled_at) as date)
-    from stg_crm__program_enrollments as enrollments
-    left join stg_crm__accounts as accounts on accounts.account_id = enrollments.account_id
-),
-
-first_active as (
-    select account_id, min(month) as first_month from activity group by account_id
-),
-
-spine as (
-    select account_id, cast(month_start as date) as month
-    from (
-        select
-            first_active.account_id,
-            unnest(generate_series(
-                cast(first_active.first_month as timestamp),
-                cast(periods.as_of_month as timestamp),
-                interval 1 month
-            )) as month_start
-        from first_active
-        cross join int_periods as periods
-    ) as expanded
-),
-
 costs as (
     select
         spine.account_id,
@@ -106,9 +54,9 @@ costs as (
         coalesce(agent_time.exception_agent_cost, 0)
             + coalesce(exception_units.exception_unit_cost, 0) as exception_handling_cost,
         coalesce(engagement.engagement_cost, 0) as engagement_cost
-    from spine
+    from int_account_months as spine
     left join revenue using (account_id, month)
-    left join int_account_month_mrr as mrr using (account_id, month)
+    left join int_mrr_at_month_rates as mrr using (account_id, month)
     left join transactions using (account_id, month)
     left join fees using (account_id, month)
     left join agent_time using (account_id, month)

@@ -1,0 +1,33 @@
+-- MRR per account and month M, valued at M's last-day rates (metrics.md, "MRR", "Retention"):
+-- mrr (this month's recurring amounts), previous_mrr (last month's amounts at this month's
+-- rates: constant currency) and mrr_12_months_ago (the amounts of M-12 at M's rates). A negative
+-- sum (a discount larger than the plan) counts as 0. Rows run through as_of_month and include the
+-- month after the last recurring month (where previous_mrr is the churned amount).
+with lags as (
+    select lag_months from (values (0), (1), (12)) as lags (lag_months)
+),
+
+valued as (
+    select
+        amounts.account_id,
+        lags.lag_months,
+        cast(amounts.month + lags.lag_months * interval 1 month as date) as month,
+        sum(amounts.monthly_amount_minor * fx.minor_unit_to_reporting) as amount
+    from int_mrr_by_account_month_currency as amounts
+    cross join lags
+    inner join int_fx_daily as fx
+        on fx.currency = amounts.currency
+        and fx.rate_date = last_day(cast(amounts.month + lags.lag_months * interval 1 month as date))
+    group by amounts.account_id, lags.lag_months, cast(amounts.month + lags.lag_months * interval 1 month as date)
+)
+
+select
+    valued.account_id,
+    valued.month,
+    greatest(coalesce(sum(valued.amount) filter (where valued.lag_months = 0), 0), 0) as mrr,
+    greatest(coalesce(sum(valued.amount) filter (where valued.lag_months = 1), 0), 0) as previous_mrr,
+    greatest(coalesce(sum(valued.amount) filter (where valued.lag_months = 12), 0), 0) as mrr_12_months_ago
+from valued
+cross join int_periods as periods
+where valued.month <= periods.as_of_month
+group by valued.account_id, valued.month

@@ -1,0 +1,38 @@
+-- MRR movements per account and month (metrics.md, "MRR and its movements"). Movements compare
+-- this month's MRR with last month's, both at this month's rates (constant currency), so FX never
+-- shows up as expansion or churn; fx_effect carries it. New vs reactivation is decided on the
+-- account's whole history: any earlier month with MRR > 0 makes it a reactivation.
+-- Identity (checked): mrr - mrr of the month before (each at its own rates)
+--   = new + reactivation + expansion - contraction - churn + fx_effect.
+with months as (
+    select
+        spine.account_id,
+        spine.month,
+        coalesce(rates.mrr, 0) as mrr,
+        coalesce(rates.previous_mrr, 0) as previous_mrr
+    from int_account_months as spine
+    left join int_mrr_at_month_rates as rates using (account_id, month)
+),
+
+with_history as (
+    select
+        *,
+        coalesce(lag(mrr) over (partition by account_id order by month), 0) as previous_mrr_own_rates,
+        coalesce(max(case when mrr > 0 then 1 else 0 end) over (
+            partition by account_id order by month rows between unbounded preceding and 1 preceding
+        ), 0) = 1 as had_mrr_before
+    from months
+)
+
+select
+    cast(account_id as varchar) as account_id,
+    cast(month as date) as month,
+    cast(mrr as double) as mrr,
+    cast(previous_mrr as double) as previous_mrr,
+    cast(case when previous_mrr = 0 and mrr > 0 and not had_mrr_before then mrr else 0 end as double) as new,
+    cast(case when previous_mrr = 0 and mrr > 0 and had_mrr_before then mrr else 0 end as double) as reactivation,
+    cast(case when previous_mrr > 0 and mrr > previous_mrr then mrr - previous_mrr else 0 end as double) as expansion,
+    cast(case when previous_mrr > 0 and mrr > 0 and mrr < previous_mrr then previous_mrr - mrr else 0 end as double) as contraction,
+    cast(case when previous_mrr > 0 and mrr = 0 then previous_mrr else 0 end as double) as churn,
+    cast(previous_mrr - previous_mrr_own_rates as double) as fx_effect
+from with_history
