@@ -20,6 +20,7 @@ from dagster import (
 )
 
 from assets.ingestion import staging_key, table_schema
+from assets.settings_tables import EXTERNAL_SETTINGS_TABLES, settings_assets
 from pipelines.contract import TABLES
 from pipelines.sql_models import (
     SQL_DIR,
@@ -31,36 +32,17 @@ from pipelines.sql_models import (
     use_model_schemas,
 )
 from pipelines.settings import WarehouseResource
-from pipelines.sqlutil import ident, literal
-
-RUN_SETTINGS = "run_settings"
-RUN_SETTINGS_KEY = AssetKey(["staging", RUN_SETTINGS])
+from pipelines.sqlutil import ident
 
 # Tables the SQL models may read that are built by Python assets, with their asset keys.
 EXTERNAL_TABLES: dict[str, AssetKey] = {
     **{table.staging_name: staging_key(table) for table in TABLES},
-    RUN_SETTINGS: RUN_SETTINGS_KEY,
+    **EXTERNAL_SETTINGS_TABLES,
 }
 
 
 def model_key(model: SqlModel) -> AssetKey:
     return AssetKey([model.layer, model.name])
-
-
-@asset(
-    key=RUN_SETTINGS_KEY,
-    group_name="staging",
-    kinds={"duckdb"},
-    description="The run's settings as a one-row table the SQL models read (reporting_currency).",
-)
-def run_settings(warehouse: WarehouseResource) -> MaterializeResult:
-    with warehouse.connect() as con:
-        con.execute("CREATE SCHEMA IF NOT EXISTS staging")
-        con.execute(
-            f"CREATE OR REPLACE TABLE staging.{RUN_SETTINGS} AS "
-            f"SELECT {literal(warehouse.reporting_currency.upper())} AS reporting_currency"
-        )
-    return MaterializeResult(metadata={"reporting_currency": warehouse.reporting_currency.upper()})
 
 
 def _documented_schema(model: SqlModel) -> TableSchema:
@@ -166,7 +148,7 @@ def build_sql_definitions(sql_dir=SQL_DIR) -> tuple[list[AssetsDefinition], list
     model_assets = [_model_asset(m, keys) for m in models.values()]
     checks = [_grain_check(m) for m in models.values() if m.grain]
     checks += [_sql_check(c, models) for c in load_checks(sql_dir, set(keys))]
-    return [run_settings, *model_assets], checks
+    return [*settings_assets, *model_assets], checks
 
 
 sql_assets, sql_checks = build_sql_definitions()

@@ -21,7 +21,8 @@ import duckdb
 from dagster import materialize
 
 from assets.sql_assets import EXTERNAL_TABLES, sql_assets, sql_checks
-from pipelines.settings import WORKING_DB_NAME, WarehouseResource
+from assets.settings_tables import read_engagement_weights, write_engagement_weights, write_run_settings
+from pipelines.settings import DEFAULT_ENGAGEMENT_WEIGHTS_FILE, WORKING_DB_NAME, WarehouseResource
 from pipelines.sql_models import SQL_DIR, build_model, dependency_order, load_models
 
 
@@ -46,7 +47,8 @@ def time_direct(warehouse_dir: Path) -> float:
     started = time.perf_counter()
     with duckdb.connect(str(warehouse_dir / WORKING_DB_NAME)) as con:
         con.execute("SET TimeZone = 'UTC'")
-        con.execute("CREATE OR REPLACE TABLE staging.run_settings AS SELECT 'USD' AS reporting_currency")
+        write_run_settings(con, "USD")
+        write_engagement_weights(con, read_engagement_weights(Path(DEFAULT_ENGAGEMENT_WEIGHTS_FILE)))
         for model in dependency_order(models):
             build_model(con, model)
     return time.perf_counter() - started

@@ -20,6 +20,9 @@ DEFAULT_WAREHOUSE_DIR = "data/warehouse"
 DEFAULT_REPORTING_CURRENCY = "USD"
 
 WORKING_DB_NAME = "working.duckdb"
+DEFAULT_ENGAGEMENT_WEIGHTS_FILE = str(
+    Path(__file__).resolve().parent.parent / "config" / "engagement_weights.yml"
+)
 
 # Every connection to the working database (Dagster's, a validator's, a test's) must be opened
 # with the same configuration, or DuckDB refuses a second connection in the same process.
@@ -27,11 +30,13 @@ DUCKDB_CONNECTION_CONFIG: dict[str, str] = {}
 
 
 class WarehouseResource(ConfigurableResource):
-    """Landing folder, warehouse folder and reporting currency; opens the working DuckDB file."""
+    """Landing folder, warehouse folder, reporting currency and engagement weights file; opens
+    the working DuckDB file."""
 
     landing_dir: str = DEFAULT_LANDING_DIR
     warehouse_dir: str = DEFAULT_WAREHOUSE_DIR
     reporting_currency: str = DEFAULT_REPORTING_CURRENCY
+    engagement_weights_file: str = DEFAULT_ENGAGEMENT_WEIGHTS_FILE
 
     @property
     def landing_path(self) -> Path:
@@ -53,8 +58,13 @@ class WarehouseResource(ConfigurableResource):
             database=str(self.working_db_path), connection_config=DUCKDB_CONNECTION_CONFIG
         )
         with duck.get_connection() as con:
-            con.execute("SET TimeZone = 'UTC'")
-            yield con
+            try:
+                con.execute("SET TimeZone = 'UTC'")
+                yield con
+            finally:
+                # DuckDBResource closes only on success; a failed step must not leave the file
+                # open (a later connection with another configuration would be refused).
+                con.close()
 
 
 def warehouse_from_env() -> WarehouseResource:

@@ -16,7 +16,7 @@ from pipelines.run import main as run_main
 from pipelines.settings import WarehouseResource
 from tests.conftest import query
 
-SCALE = 0.05  # 500 accounts: every edge case of the contract appears at least once
+SCALE = 1.0  # the README's sample: ~10,000 accounts, where the programs' story is measurable
 
 
 @pytest.fixture(scope="module")
@@ -151,3 +151,13 @@ def test_run_builds_the_marts_and_their_checks_pass_on_the_sample(sample_run):
     assert query(sample_run, "SELECT count(*) FROM marts.exception_cost")[0][0] > 0
     pseudo = query(sample_run, "SELECT count(*) FROM marts.dim_account WHERE account_id LIKE 'unattributed:%'")
     assert pseudo == [(3,)]
+
+
+def test_the_sample_tells_its_story(sample_run):
+    verdicts = {v for (v,) in query(sample_run, "SELECT verdict FROM marts.program_outcomes")}
+    assert {"on_track", "kill", "not_yet_due", "insufficient_data"} <= verdicts
+    quadrants = {q for (q,) in query(sample_run, "SELECT DISTINCT quadrant FROM marts.engagement_economics WHERE quadrant IS NOT NULL")}
+    assert quadrants == {"economic_champion", "engagement_theater", "quiet_value", "at_risk"}
+    # Engagement amplifies cost in the sample: trailing engagement and cost to serve rank together.
+    rho = query(sample_run, "SELECT spearman_engagement_cost_to_serve FROM marts.engagement_cost_correlation WHERE segment = 'all' ORDER BY month DESC LIMIT 1")
+    assert rho[0][0] > 0.2

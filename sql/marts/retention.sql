@@ -2,14 +2,7 @@
 -- 1-month: over accounts with previous MRR > 0 (constant currency); new and reactivated MRR
 -- never count. 12-month: the cohort of accounts with MRR > 0 twelve months before, both sides at
 -- this month's rates. Pseudo-accounts count in 'all' only. Zero denominators give NULL.
-with segments as (
-    select 'all' as segment
-    union all select 'smb'
-    union all select 'mid_market'
-    union all select 'enterprise'
-),
-
-account_rows as (
+with account_rows as (
     select
         movements.*,
         accounts.segment as account_segment,
@@ -37,7 +30,7 @@ by_segment as (
         sum(case when account_rows.in_12m_cohort then least(account_rows.mrr, account_rows.mrr_12_months_ago) else 0 end) as cohort_mrr_retained,
         sum(case when account_rows.in_12m_cohort then account_rows.mrr_12_months_ago else 0 end) as cohort_mrr_then
     from account_rows
-    inner join segments
+    inner join int_segments as segments
         on segments.segment = 'all' or segments.segment = account_rows.account_segment
     group by segments.segment, account_rows.month
 )
@@ -58,7 +51,7 @@ select
     cast(by_segment.cohort_mrr_now / nullif(by_segment.cohort_mrr_then, 0) as double) as nrr_12m,
     cast(by_segment.cohort_mrr_retained / nullif(by_segment.cohort_mrr_then, 0) as double) as grr_12m
 from int_months as data_range
-cross join segments
+cross join int_segments as segments
 left join by_segment
     on by_segment.month = data_range.month
     and by_segment.segment = segments.segment

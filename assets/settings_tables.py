@@ -1,0 +1,79 @@
+"""Python assets that turn configuration into small tables the SQL models read.
+
+The SQL stays a pure function of tables: the reporting currency and the engagement weights reach
+it as ``staging.run_settings`` and ``staging.engagement_weights``, not as constants in the SQL.
+"""
+
+from pathlib import Path
+
+import duckdb
+import yaml
+from dagster import AssetKey, Failure, MaterializeResult, MetadataValue, asset
+
+from pipelines.contract import EVENT_TYPES
+from pipelines.settings import WarehouseResource
+from pipelines.sqlutil import literal
+
+RUN_SETTINGS_KEY = AssetKey(["staging", "run_settings"])
+ENGAGEMENT_WEIGHTS_KEY = AssetKey(["staging", "engagement_weights"])
+
+
+def write_run_settings(con: duckdb.DuckDBPyConnection, reporting_currency: str) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS staging")
+    con.execute(
+        "CREATE OR REPLACE TABLE staging.run_settings AS "
+        f"SELECT {literal(reporting_currency)} AS reporting_currency"
+    )
+
+
+def write_engagement_weights(con: duckdb.DuckDBPyConnection, weights: dict[str, float]) -> None:
+    rows = ", ".join(f"({literal(k)}, {v!r})" for k, v in sorted(weights.items())) or "(NULL, NULL)"
+    con.execute("CREATE SCHEMA IF NOT EXISTS staging")
+    con.execute(
+        "CREATE OR REPLACE TABLE staging.engagement_weights AS SELECT event_type, "
+        f"CAST(weight AS DOUBLE) AS weight FROM (VALUES {rows}) AS w (event_type, weight) "
+        "WHERE event_type IS NOT NULL"
+    )
+
+
+@asset(
+    key=RUN_SETTINGS_KEY,
+    group_name="staging",
+    kinds={"duckdb"},
+    description="The run's settings as a one-row table the SQL models read (reporting_currency).",
+)
+def run_settings(warehouse: WarehouseResource) -> MaterializeResult:
+    currency = warehouse.reporting_currency.upper()
+    with warehouse.connect() as con:
+        write_run_settings(con, currency)
+    return MaterializeResult(metadata={"reporting_currency": currency})
+
+
+def read_engagement_weights(path: Path) -> dict[str, float]:
+    """The weights file as {event_type: weight}; unknown event types are an error."""
+    weights = yaml.safe_load(path.read_text()) or {}
+    unknown = sorted(set(weights) - set(EVENT_TYPES))
+    if unknown:
+        raise ValueError(f"{path}: unknown event type(s) {', '.join(unknown)}")
+    return {event_type: float(weight) for event_type, weight in weights.items()}
+
+
+@asset(
+    key=ENGAGEMENT_WEIGHTS_KEY,
+    group_name="staging",
+    kinds={"duckdb"},
+    description="Engagement score weight per event type, from the weights file (configuration).",
+)
+def engagement_weights(warehouse: WarehouseResource) -> MaterializeResult:
+    path = Path(warehouse.engagement_weights_file)
+    try:
+        weights = read_engagement_weights(path)
+    except (OSError, ValueError, yaml.YAMLError) as error:
+        raise Failure(description=f"engagement weights: {error}") from error
+    with warehouse.connect() as con:
+        write_engagement_weights(con, weights)
+    return MaterializeResult(metadata={"weights": MetadataValue.json(weights), "file": str(path)})
+
+
+settings_assets = [run_settings, engagement_weights]
+EXTERNAL_SETTINGS_TABLES = {"run_settings": RUN_SETTINGS_KEY, "engagement_weights": ENGAGEMENT_WEIGHTS_KEY}

@@ -1,0 +1,12 @@
+-- Engagement score per account and month (metrics.md, "Engagement against economics"): the sum
+-- of the configured weight of each event (staging.engagement_weights; an unlisted type weighs 0).
+-- Events of unknown or deleted accounts fall under 'unattributed:crm'.
+select
+    coalesce(accounts.account_id, 'unattributed:crm') as account_id,
+    cast(date_trunc('month', events.occurred_at) as date) as month,
+    count(*) as events,
+    sum(coalesce(weights.weight, 0)) as engagement_score
+from stg_crm__engagement_events as events
+left join stg_crm__accounts as accounts on accounts.account_id = events.account_id
+left join engagement_weights as weights on weights.event_type = events.event_type
+group by 1, 2
