@@ -24,6 +24,7 @@ from assets.settings_tables import EXTERNAL_SETTINGS_TABLES, settings_assets
 from pipelines.contract import TABLES
 from pipelines.sql_models import (
     SQL_DIR,
+    ModelError,
     SqlCheck,
     SqlModel,
     build_model,
@@ -47,7 +48,10 @@ def model_key(model: SqlModel) -> AssetKey:
 
 def _documented_schema(model: SqlModel) -> TableSchema:
     return TableSchema(
-        columns=[TableColumn(name=n, type="", description=d) for n, d in model.columns.items()]
+        columns=[
+            TableColumn(name=n, type=model.column_types.get(n, ""), description=d)
+            for n, d in model.columns.items()
+        ]
     )
 
 
@@ -67,9 +71,11 @@ def _model_asset(model: SqlModel, keys: dict[str, AssetKey]) -> AssetsDefinition
         deps=[keys[name] for name in model.depends_on],
         kinds={"duckdb", "sql"},
         description=model.description or None,
+        owners=[f"team:{model.owner}"] if model.owner else None,
         metadata={
             "sql_file": str(model.path.relative_to(SQL_DIR.parent)),
             "grain": MetadataValue.json(list(model.grain)),
+            **({"pii_class": model.pii_class} if model.pii_class else {}),
             "dagster/column_schema": _documented_schema(model),
         },
     )
@@ -141,14 +147,21 @@ def _sql_check(check: SqlCheck, models: dict[str, SqlModel]) -> AssetChecksDefin
     return sql_check
 
 
-def build_sql_definitions(sql_dir=SQL_DIR) -> tuple[list[AssetsDefinition], list[AssetChecksDefinition]]:
-    """Assets and checks for every model and check file under ``sql_dir``."""
+def load_sql_models(sql_dir=SQL_DIR) -> dict[str, SqlModel]:
+    """The models under ``sql_dir``; every mart must carry a contract (its columns' data types)."""
     models = load_models(sql_dir, {name: key.path[0] for name, key in EXTERNAL_TABLES.items()})
+    for model in models.values():
+        if model.layer == "marts" and not model.has_contract:
+            raise ModelError(f"{model.path}: a mart needs a contract (data_type of every column in _models.yml)")
+    return models
+
+
+def build_sql_definitions(
+    models: dict[str, SqlModel], sql_dir=SQL_DIR
+) -> tuple[list[AssetsDefinition], list[AssetChecksDefinition]]:
+    """Assets and checks for every model and check file under ``sql_dir``."""
     keys = {**EXTERNAL_TABLES, **{name: model_key(m) for name, m in models.items()}}
     model_assets = [_model_asset(m, keys) for m in models.values()]
     checks = [_grain_check(m) for m in models.values() if m.grain]
     checks += [_sql_check(c, models) for c in load_checks(sql_dir, set(keys))]
     return [*settings_assets, *model_assets], checks
-
-
-sql_assets, sql_checks = build_sql_definitions()

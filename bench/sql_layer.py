@@ -20,7 +20,8 @@ from pathlib import Path
 import duckdb
 from dagster import materialize
 
-from assets.sql_assets import EXTERNAL_TABLES, sql_assets, sql_checks
+from assets.sql_assets import EXTERNAL_TABLES
+from pipelines.definitions import sql_assets, sql_checks, suite_checks
 from assets.settings_tables import read_engagement_weights, write_engagement_weights, write_run_settings
 from pipelines.settings import DEFAULT_ENGAGEMENT_WEIGHTS_FILE, WORKING_DB_NAME, WarehouseResource
 from pipelines.sql_models import SQL_DIR, build_model, dependency_order, load_models
@@ -35,7 +36,7 @@ def copy_warehouse(source: Path, scratch: Path, name: str) -> Path:
 
 def time_dagster(landing: str, warehouse_dir: Path, with_checks: bool) -> float:
     warehouse = WarehouseResource(landing_dir=landing, warehouse_dir=str(warehouse_dir))
-    definitions = [*sql_assets, *(sql_checks if with_checks else [])]
+    definitions = [*sql_assets, *((*sql_checks, *suite_checks) if with_checks else ())]
     started = time.perf_counter()
     result = materialize(definitions, resources={"warehouse": warehouse})
     assert result.success

@@ -1,19 +1,36 @@
-"""The Dagster code location: assembles what is defined elsewhere."""
+"""The Dagster code location: assembles what is defined elsewhere.
+
+Raw and staging assets come from the extract contract, model assets and their checks from the
+``sql/`` files, expectation checks from ``expectations/``, and the publish asset closes the
+write-audit-publish loop over every mart.
+"""
 
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
 from assets.ingestion import ingestion_assets
-from assets.sql_assets import sql_assets, sql_checks
+from assets.publish import build_publish_asset
+from assets.quality_checks import build_suite_checks
+from assets.sql_assets import build_sql_definitions, load_sql_models
 from pipelines.settings import warehouse_from_env
+
+sql_models = load_sql_models()
+sql_assets, sql_checks = build_sql_definitions(sql_models)
+suite_checks = build_suite_checks({key for a in [*ingestion_assets, *sql_assets] for key in a.keys})
+all_checks = [*sql_checks, *suite_checks]
+publish_asset = build_publish_asset(
+    [m for m in sql_models.values() if m.layer == "marts"],
+    [key for check in all_checks for key in check.check_keys],
+)
+all_assets = [*ingestion_assets, *sql_assets, publish_asset]
 
 # DuckDB allows one writing process per database file: run the steps of a run in one process.
 everything_job = define_asset_job(
-    "everything", selection=AssetSelection.all(), description="Ingest, stage and build every model."
+    "everything", selection=AssetSelection.all(), description="Ingest, stage, build, check and publish."
 )
 
 defs = Definitions(
-    assets=[*ingestion_assets, *sql_assets],
-    asset_checks=sql_checks,
+    assets=all_assets,
+    asset_checks=all_checks,
     jobs=[everything_job],
     resources={"warehouse": warehouse_from_env()},
     executor=in_process_executor,

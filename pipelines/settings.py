@@ -20,13 +20,28 @@ DEFAULT_WAREHOUSE_DIR = "data/warehouse"
 DEFAULT_REPORTING_CURRENCY = "USD"
 
 WORKING_DB_NAME = "working.duckdb"
+PUBLISHED_DB_NAME = "marts.duckdb"
 DEFAULT_ENGAGEMENT_WEIGHTS_FILE = str(
     Path(__file__).resolve().parent.parent / "config" / "engagement_weights.yml"
 )
 
-# Every connection to the working database (Dagster's, a validator's, a test's) must be opened
-# with the same configuration, or DuckDB refuses a second connection in the same process.
-DUCKDB_CONNECTION_CONFIG: dict[str, str] = {}
+
+
+def _shared_user_agent() -> str:
+    """The user agent duckdb-engine (Great Expectations' driver) stamps on its connections.
+
+    DuckDB refuses a second connection to a file in the same process unless its configuration is
+    identical, and the user agent is part of it: Dagster's connections use the same one, so a
+    validation can open the working database while a pipeline connection is still open.
+    """
+    import duckdb_engine
+    import sqlalchemy
+
+    return f"duckdb_engine/{duckdb_engine.__version__}(sqlalchemy/{sqlalchemy.__version__})"
+
+
+# Every read-write connection to the working database is opened with this configuration.
+DUCKDB_CONNECTION_CONFIG: dict[str, str] = {"custom_user_agent": _shared_user_agent()}
 
 
 class WarehouseResource(ConfigurableResource):
@@ -45,6 +60,19 @@ class WarehouseResource(ConfigurableResource):
     @property
     def working_db_path(self) -> Path:
         return Path(self.warehouse_dir) / WORKING_DB_NAME
+
+    @property
+    def published_db_path(self) -> Path:
+        """The governed marts BI tools read: replaced whole by each publication."""
+        return Path(self.warehouse_dir) / PUBLISHED_DB_NAME
+
+    @property
+    def parquet_dir(self) -> Path:
+        return Path(self.warehouse_dir) / "parquet"
+
+    @property
+    def validation_dir(self) -> Path:
+        return Path(self.warehouse_dir) / "validation"
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -36,7 +36,15 @@ class SqlModel:
     depends_on: tuple[str, ...]
     description: str = ""
     grain: tuple[str, ...] = ()
-    columns: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)  # name -> description
+    column_types: dict[str, str] = field(default_factory=dict)  # name -> data type (contract)
+    owner: str | None = None
+    pii_class: str | None = None
+
+    @property
+    def has_contract(self) -> bool:
+        """A model whose docs declare every column's data type (the published marts)."""
+        return bool(self.column_types)
 
     @property
     def relation(self) -> str:
@@ -75,15 +83,19 @@ def load_models(sql_dir: Path, external_tables: dict[str, str]) -> dict[str, Sql
                 raise ModelError(f"{path}: a table named {name!r} is already defined")
             sql = path.read_text()
             doc = docs.get(name, {})
+            columns = {k: v if isinstance(v, dict) else {"description": v} for k, v in (doc.get("columns") or {}).items()}
             models[name] = SqlModel(
                 name=name,
                 layer=layer,
                 path=path,
                 sql=sql,
                 depends_on=tuple(sorted(referenced_tables(sql, path))),
-                description=doc.get("description", "").strip(),
+                description=" ".join(doc.get("description", "").split()),
                 grain=tuple(doc.get("grain", ())),
-                columns={k: (v or "") for k, v in (doc.get("columns") or {}).items()},
+                columns={k: v.get("description") or "" for k, v in columns.items()},
+                column_types={k: v["data_type"] for k, v in columns.items() if "data_type" in v},
+                owner=doc.get("owner"),
+                pii_class=doc.get("pii_class"),
             )
     known = set(models) | set(external_tables)
     for model in models.values():

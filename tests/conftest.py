@@ -71,3 +71,18 @@ def failure_message(result: ExecuteInProcessResult) -> str:
         messages.append(error.message)
         error = error.cause
     return "\n".join(messages)
+
+
+def materialize_all(warehouse: WarehouseResource) -> ExecuteInProcessResult:
+    """Run the whole pipeline (ingest, models, every check, publish) and require success."""
+    from pipelines.definitions import all_assets, all_checks
+
+    result = materialize([*all_assets, *all_checks], resources={"warehouse": warehouse})
+    assert result.success
+    failed = [
+        f"{e.asset_key.to_user_string()}:{e.check_name}"
+        for e in result.get_asset_check_evaluations()
+        if not e.passed and e.severity.value == "ERROR"
+    ]
+    assert failed == [], failed
+    return result

@@ -12,12 +12,9 @@ import math
 from pathlib import Path
 
 import pytest
-from dagster import materialize
 
-from assets.ingestion import ingestion_assets
-from assets.sql_assets import sql_assets, sql_checks
 from pipelines.settings import WarehouseResource
-from tests.conftest import query, write
+from tests.conftest import materialize_all, query, write
 
 
 class Landing:
@@ -73,9 +70,7 @@ class Landing:
 def build(root: Path, landing: Landing) -> WarehouseResource:
     landing.write_to(root / "landing")
     warehouse = WarehouseResource(landing_dir=str(root / "landing"), warehouse_dir=str(root / "warehouse"))
-    result = materialize([*ingestion_assets, *sql_assets, *sql_checks], resources={"warehouse": warehouse})
-    assert result.success
-    assert all(e.passed for e in result.get_asset_check_evaluations())
+    materialize_all(warehouse)
     return warehouse
 
 

@@ -9,12 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dagster import materialize
 
-from assets.ingestion import ingestion_assets
-from assets.sql_assets import sql_assets, sql_checks
 from pipelines.settings import WarehouseResource
-from tests.conftest import query
+from tests.conftest import materialize_all, query
 from tests.golden_fixture import write_golden_landing
 
 CENT = 0.005  # "to the cent": every mart value within half a cent of the hand computation
@@ -28,12 +25,7 @@ def build(tmp_path: Path, reporting_currency: str = "USD") -> WarehouseResource:
         warehouse_dir=str(tmp_path / "warehouse"),
         reporting_currency=reporting_currency,
     )
-    result = materialize(
-        [*ingestion_assets, *sql_assets, *sql_checks], resources={"warehouse": warehouse}
-    )
-    assert result.success
-    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
-    assert failed == [], failed
+    materialize_all(warehouse)
     return warehouse
 
 

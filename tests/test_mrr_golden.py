@@ -17,12 +17,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from dagster import materialize
 
-from assets.ingestion import ingestion_assets
-from assets.sql_assets import sql_assets, sql_checks
 from pipelines.settings import WarehouseResource
-from tests.conftest import query, write
+from tests.conftest import materialize_all, query, write
 
 CENT = 0.005
 ACCOUNTS = {"B1": "smb", "B2": "smb", "B3": "mid_market", "B4": "enterprise", "B5": "smb", "B6": "smb"}
@@ -80,9 +77,7 @@ def warehouse(tmp_path_factory) -> WarehouseResource:
     root = tmp_path_factory.mktemp("mrr")
     write_landing(root / "landing")
     warehouse = WarehouseResource(landing_dir=str(root / "landing"), warehouse_dir=str(root / "warehouse"))
-    result = materialize([*ingestion_assets, *sql_assets, *sql_checks], resources={"warehouse": warehouse})
-    assert result.success
-    assert all(e.passed for e in result.get_asset_check_evaluations())
+    materialize_all(warehouse)
     return warehouse
 
 

@@ -22,12 +22,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from dagster import materialize
 
-from assets.ingestion import ingestion_assets
-from assets.sql_assets import sql_assets, sql_checks
 from pipelines.settings import WarehouseResource
-from tests.conftest import query, write
+from tests.conftest import materialize_all, query, write
 
 SEED = Path(__file__).resolve().parents[2] / "shared/reference/mrr-playbook/subscription_periods.csv"
 SPINE_START = "2018-01-01"
@@ -143,8 +140,7 @@ def write_landing(landing: Path) -> None:
 def test_monthly_mrr_and_movement_labels_agree_with_mrr_playbook(tmp_path):
     write_landing(tmp_path / "landing")
     warehouse = WarehouseResource(landing_dir=str(tmp_path / "landing"), warehouse_dir=str(tmp_path / "wh"))
-    result = materialize([*ingestion_assets, *sql_assets, *sql_checks], resources={"warehouse": warehouse})
-    assert result.success
+    materialize_all(warehouse)
 
     (as_of,) = query(warehouse, "SELECT as_of_month FROM intermediate.int_periods")[0]
     ours = {

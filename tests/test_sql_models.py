@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey
 
-from assets.sql_assets import EXTERNAL_TABLES, build_sql_definitions
+from assets.sql_assets import EXTERNAL_TABLES, build_sql_definitions, load_sql_models
 from pipelines.sql_models import ModelError, dependency_order, load_models, referenced_tables
 
 EXTERNAL = {name: key.path[0] for name, key in EXTERNAL_TABLES.items()}
@@ -51,7 +51,7 @@ def test_dependency_order_puts_every_model_after_what_it_reads():
 
 
 def test_asset_graph_lineage_comes_from_the_sql():
-    assets, checks = build_sql_definitions()
+    assets, checks = build_sql_definitions(load_sql_models())
     deps = {}
     for assets_def in assets:
         for key in assets_def.keys:

@@ -1,0 +1,163 @@
+"""Write-audit-publish: what reaches marts.duckdb, and what never does."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import materialize
+
+from pipelines.definitions import all_assets, all_checks, sql_models
+from pipelines.publish import PII_COLUMNS, PublishError, publish
+from pipelines.settings import WarehouseResource
+from pipelines.sql_models import use_model_schemas
+from tests.conftest import materialize_all, write
+from tests.golden_fixture import write_golden_landing
+
+MARTS = [m for m in sql_models.values() if m.layer == "marts"]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def published(warehouse: WarehouseResource, sql: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse.published_db_path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module")
+def published_once(tmp_path_factory) -> Path:
+    """The golden fixture, run and published once per module."""
+    root = tmp_path_factory.mktemp("published")
+    write_golden_landing(root / "landing")
+    materialize_all(WarehouseResource(landing_dir=str(root / "landing"), warehouse_dir=str(root / "warehouse")))
+    return root
+
+
+@pytest.fixture
+def warehouse(published_once: Path, tmp_path: Path) -> WarehouseResource:
+    """A private copy of the published state (landing, working database, publication)."""
+    shutil.copytree(published_once / "landing", tmp_path / "landing")
+    shutil.copytree(published_once / "warehouse", tmp_path / "warehouse")
+    return WarehouseResource(landing_dir=str(tmp_path / "landing"), warehouse_dir=str(tmp_path / "warehouse"))
+
+
+def test_a_clean_run_publishes_every_mart_with_its_log_and_parquet(warehouse):
+    tables = {r[0] for r in published(warehouse, "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")}
+    assert tables == {m.name for m in MARTS} | {"publish_log"}
+    log = published(warehouse, "SELECT publish_id, marts, row_counts, checks_passed, checks_failed, input_fingerprint, code_version FROM publish_log")
+    assert len(log) == 1
+    publish_id, marts, row_counts, passed, failed, fingerprint, code = log[0]
+    assert sorted(marts) == sorted(m.name for m in MARTS)
+    assert passed >= 60 and failed >= 0 and len(fingerprint) == 64 and len(code) == 16
+    counts = published(warehouse, "SELECT count(*) FROM account_month_economics")[0][0]
+    assert f'"account_month_economics":{counts}' in row_counts.replace(" ", "")
+    for mart in MARTS:
+        files = list((warehouse.parquet_dir / mart.name).glob("*.parquet"))
+        assert len(files) == 1, mart.name
+        assert duckdb.sql(f"SELECT count(*) FROM '{files[0]}'").fetchall()[0][0] == published(warehouse, f"SELECT count(*) FROM {mart.name}")[0][0]
+    assert (warehouse.validation_dir / "index.html").read_text().count("<h2>") == 32
+    assert not list(Path(warehouse.warehouse_dir).glob(".*tmp*"))  # no leftovers
+
+
+def test_no_personal_data_reaches_the_published_marts(warehouse):
+    columns = published(warehouse, "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE schema_name = 'main'")
+    assert not [c for c in columns if c[1] in PII_COLUMNS]
+    assert {"owner_email", "email", "full_name", "phone", "requester_email"} <= PII_COLUMNS
+    for table, column, data_type in columns:
+        if data_type == "VARCHAR":
+            hits = published(warehouse, f"SELECT count(*) FROM {table} WHERE {column} LIKE '%@%'")[0][0]
+            assert hits == 0, (table, column)
+
+
+def run_with_extra_drop(warehouse: WarehouseResource, relative_path: str, text: str):
+    write(Path(warehouse.landing_dir), relative_path, text)
+    return materialize([*all_assets, *all_checks], resources={"warehouse": warehouse}, raise_on_error=False)
+
+
+def failed_checks(result) -> set[str]:
+    return {f"{e.asset_key.to_user_string()}:{e.check_name}" for e in result.get_asset_check_evaluations() if not e.passed}
+
+
+def test_a_negative_subscription_line_fails_its_suite_and_publishes_nothing(warehouse):
+    before = sha256(warehouse.published_db_path)
+    result = run_with_extra_drop(
+        warehouse,
+        "billing/invoice_line_items/late/bad.csv",
+        "line_item_id,invoice_id,type,amount,currency,period_start,period_end,proration,updated_at\n"
+        "L99,I1,subscription,-50000,USD,2025-01-01,2025-02-01,false,2025-01-01T00:00:00\n",
+    )
+    assert not result.success
+    assert "staging/stg_billing__invoice_line_items:expectation_suite" in failed_checks(result)
+    assert sha256(warehouse.published_db_path) == before
+    assert published(warehouse, "SELECT count(*) FROM publish_log") == [(1,)]
+
+
+def test_a_duplicated_key_fails_the_grain_checks_and_publishes_nothing(warehouse):
+    before = sha256(warehouse.published_db_path)
+    # A CRM account that takes a pseudo-account's id duplicates a dim_account key.
+    result = run_with_extra_drop(
+        warehouse,
+        "crm/accounts/late/a.csv",
+        "account_id,account_name,country,segment,risk_tier,created_at,is_deleted,updated_at\n"
+        "unattributed:billing,Impostor,US,smb,low,2024-06-01,false,2024-06-01\n",
+    )
+    assert not result.success
+    assert {"marts/dim_account:grain_is_unique", "marts/dim_account:expectation_suite"} <= failed_checks(result)
+    assert sha256(warehouse.published_db_path) == before
+
+
+def test_a_column_change_without_its_contract_fails_the_publish(warehouse):
+    before = sha256(warehouse.published_db_path)
+    economics = next(m for m in MARTS if m.name == "account_month_economics")
+    without_mrr = dataclasses.replace(economics, column_types={k: v for k, v in economics.column_types.items() if k != "mrr"})
+    retyped = dataclasses.replace(economics, column_types={**economics.column_types, "revenue": "DECIMAL(38,6)"})
+    with duckdb.connect(str(warehouse.working_db_path), config={"custom_user_agent": "test"}) as con:
+        use_model_schemas(con)
+        for changed, message in [(without_mrr, "column 'mrr' is not in the contract"), (retyped, "column 'revenue' is DOUBLE, the contract says DECIMAL(38,6)")]:
+            with pytest.raises(PublishError, match=message.replace("(", r"\(").replace(")", r"\)")):
+                publish(con, [changed], Path(warehouse.warehouse_dir), warehouse.published_db_path, warehouse.parquet_dir, "x", 0, 0)
+    assert sha256(warehouse.published_db_path) == before
+
+
+READER = textwrap.dedent(
+    """
+    import sys, time, duckdb
+    con = duckdb.connect(sys.argv[1], read_only=True)
+    print(con.execute("SELECT count(*) FROM publish_log").fetchall()[0][0], flush=True)
+    sys.stdin.readline()  # hold the file open until the test says so
+    print(con.execute("SELECT count(*) FROM publish_log").fetchall()[0][0], flush=True)
+    """
+)
+
+
+def test_a_reader_holding_the_published_file_neither_blocks_a_run_nor_sees_half_of_it(warehouse):
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(warehouse.published_db_path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert reader.stdout.readline().strip() == "1"
+        result = run_with_extra_drop(
+            warehouse,
+            "billing/invoices/late/i.csv",
+            "invoice_id,customer_id,status,currency,amount_due,amount_paid,created_at,updated_at\n"
+            "I12,C1,open,USD,100,0,2025-03-20T00:00:00,2025-03-20T00:00:00\n",
+        )
+        assert result.success  # the reader did not block the publication
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        assert reader.stdout.readline().strip() == "1"  # still its consistent old snapshot
+    finally:
+        reader.stdin.close()
+        reader.wait(timeout=30)
+    assert reader.returncode == 0
+    assert published(warehouse, "SELECT count(*) FROM publish_log") == [(2,)]  # new readers: new file
