@@ -121,7 +121,7 @@ class _Validator:
     def definition(self, suite: Suite) -> Any:
         if suite.name not in self.definitions:
             relation = f"{suite.schema}.{suite.table}"
-            asset = self.datasource.add_query_asset(name=relation, query=f"select * from {relation}")
+            asset = self.datasource.add_query_asset(name=suite.name, query=f"select * from {relation}")
             expectation_suite = self.context.suites.add(
                 gx.ExpectationSuite(name=suite.name, expectations=suite.definition["expectations"])
             )

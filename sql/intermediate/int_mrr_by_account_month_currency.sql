@@ -10,24 +10,9 @@ with recurring as (
 ),
 
 line_months as (
-    select
-        account_id,
-        currency,
-        amount,
-        period_start,
-        period_end,
-        period_days,
-        cast(month_start as date) as month
-    from (
-        select
-            recurring.*,
-            unnest(generate_series(
-                cast(date_trunc('month', period_start) as timestamp),
-                cast(date_trunc('month', period_end - interval 1 day) as timestamp),
-                interval 1 month
-            )) as month_start
-        from recurring
-    ) as expanded
+    select recurring.*, months.month
+    from recurring
+    inner join int_invoice_line_months as months on months.line_item_id = recurring.line_item_id
 )
 
 select

@@ -7,26 +7,10 @@ with lines as (
 ),
 
 spread_line_months as (
-    select
-        line_item_id,
-        customer_id,
-        account_id,
-        amount_reporting,
-        period_start,
-        period_end,
-        period_days,
-        cast(month_start as date) as month
-    from (
-        select
-            lines.*,
-            unnest(generate_series(
-                cast(date_trunc('month', period_start) as timestamp),
-                cast(date_trunc('month', period_end - interval 1 day) as timestamp),
-                interval 1 month
-            )) as month_start
-        from lines
-        where period_days >= 1 and type <> 'one_time'
-    ) as expanded
+    select lines.*, line_months.month
+    from lines
+    inner join int_invoice_line_months as line_months on line_months.line_item_id = lines.line_item_id
+    where lines.type <> 'one_time'
 ),
 
 spread as (
