@@ -53,12 +53,17 @@ def full_run(warehouse: WarehouseResource) -> None:
     wall = time.perf_counter() - started
     assert result.success
     stages: dict[str, float] = {}
+    steps: dict[str, float] = {}
     for event in result.get_step_success_events():
-        stage = stage_of(event.step_key)
-        stages[stage] = stages.get(stage, 0.0) + event.event_specific_data.duration_ms / 1000
+        seconds = event.event_specific_data.duration_ms / 1000
+        stages[stage_of(event.step_key)] = stages.get(stage_of(event.step_key), 0.0) + seconds
+        steps[event.step_key] = seconds
     print(f"full run wall time {wall:.1f}s; peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     for stage in ("ingest", "staging", "sql models", "checks", "publish"):
         print(f"  {stage:12s} {stages.get(stage, 0):7.1f}s")
+    print("steps, slowest first:")
+    for step, seconds in sorted(steps.items(), key=lambda item: -item[1])[:25]:
+        print(f"  {step:60s} {seconds:6.1f}s")
 
 
 def ge_sql_vs_pandas(warehouse: WarehouseResource, table: str = "account_month_economics") -> None:
