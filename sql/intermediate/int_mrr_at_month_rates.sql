@@ -7,18 +7,30 @@ with lags as (
     select lag_months from (values (0), (1), (12)) as lags (lag_months)
 ),
 
-valued as (
+-- Each month's amounts, shifted to the month whose rates value them (a plain column, so the
+-- rate lookup below stays an equality join).
+shifted as (
     select
         amounts.account_id,
+        amounts.currency,
+        amounts.monthly_amount_minor,
         lags.lag_months,
-        cast(amounts.month + lags.lag_months * interval 1 month as date) as month,
-        sum(amounts.monthly_amount_minor * fx.minor_unit_to_reporting) as amount
+        cast(amounts.month + lags.lag_months * interval 1 month as date) as month
     from int_mrr_by_account_month_currency as amounts
     cross join lags
+),
+
+valued as (
+    select
+        shifted.account_id,
+        shifted.lag_months,
+        shifted.month,
+        sum(shifted.monthly_amount_minor * fx.minor_unit_to_reporting) as amount
+    from shifted
     inner join int_fx_daily as fx
-        on fx.currency = amounts.currency
-        and fx.rate_date = last_day(cast(amounts.month + lags.lag_months * interval 1 month as date))
-    group by amounts.account_id, lags.lag_months, cast(amounts.month + lags.lag_months * interval 1 month as date)
+        on fx.currency = shifted.currency
+        and fx.rate_date = last_day(shifted.month)
+    group by shifted.account_id, shifted.lag_months, shifted.month
 )
 
 select
