@@ -26,7 +26,7 @@ import duckdb
 
 from pipelines.contract import TABLES
 from pipelines.sql_models import SqlModel
-from pipelines.sqlutil import ident, literal
+from pipelines.sqlutil import array_literal, ident, literal
 
 PUBLISH_LOG = "publish_log"
 PII_COLUMNS = frozenset(c for table in TABLES for c in table.pii_columns)
@@ -129,7 +129,7 @@ def publish(
             con.execute(f"COPY candidate.main.{ident(mart.name)} TO {literal(str(target / (mart.name + '.parquet')))} (FORMAT parquet)")
         log_row = (
             f"SELECT {literal(publish_id)} AS publish_id, TIMESTAMPTZ {literal(now.isoformat())} AS published_at, "
-            f"{literal_list_sql(list(row_counts))} AS marts, {literal(json.dumps(row_counts))}::JSON AS row_counts, "
+            f"{array_literal(list(row_counts))} AS marts, {literal(json.dumps(row_counts))}::JSON AS row_counts, "
             f"{checks_passed}::INTEGER AS checks_passed, {checks_failed}::INTEGER AS checks_failed, "
             f"{literal(input_fingerprint)} AS input_fingerprint, {literal(code_version())} AS code_version"
         )
@@ -149,10 +149,6 @@ def publish(
             leftover.unlink(missing_ok=True)
         shutil.rmtree(parquet_candidate, ignore_errors=True)
     return Publication(publish_id, now, row_counts, published)
-
-
-def literal_list_sql(values: list[str]) -> str:
-    return "[" + ", ".join(literal(v) for v in values) + "]::VARCHAR[]"
 
 
 def _swap_folder(new: Path, current: Path, publish_id: str) -> None:

@@ -17,3 +17,8 @@ def literal_list(values) -> str:
     """``('a', 'b')``: a list for ``IN``; never empty (an empty list is not valid SQL)."""
     items = [literal(v) for v in values] or ["NULL"]
     return "(" + ", ".join(items) + ")"
+
+
+def array_literal(values) -> str:
+    """``['a', 'b']::VARCHAR[]``: a DuckDB list of strings."""
+    return "[" + ", ".join(literal(v) for v in values) + "]::VARCHAR[]"
