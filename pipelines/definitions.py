@@ -5,12 +5,13 @@ Raw and staging assets come from the extract contract, model assets and their ch
 write-audit-publish loop over every mart.
 """
 
-from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
+from dagster import Definitions, in_process_executor
 
 from assets.ingestion import ingestion_assets
 from assets.publish import build_publish_asset
 from assets.quality_checks import build_suite_checks
 from assets.sql_assets import build_sql_definitions, load_sql_models
+from pipelines.automation import daily_schedule, everything_job, ingestion_jobs, landing_sensor
 from pipelines.settings import warehouse_from_env
 
 sql_models = load_sql_models()
@@ -23,15 +24,13 @@ publish_asset = build_publish_asset(
 )
 all_assets = [*ingestion_assets, *sql_assets, publish_asset]
 
-# DuckDB allows one writing process per database file: run the steps of a run in one process.
-everything_job = define_asset_job(
-    "everything", selection=AssetSelection.all(), description="Ingest, stage, build, check and publish."
-)
-
 defs = Definitions(
     assets=all_assets,
     asset_checks=all_checks,
-    jobs=[everything_job],
+    jobs=[everything_job, *ingestion_jobs],
+    schedules=[daily_schedule],
+    sensors=[landing_sensor],
     resources={"warehouse": warehouse_from_env()},
+    # DuckDB allows one writing process per database file: the steps of a run share one process.
     executor=in_process_executor,
 )

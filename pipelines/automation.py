@@ -1,0 +1,79 @@
+"""Jobs, the daily schedule and the landing-folder sensor.
+
+The sensor launches the whole pipeline when extract files are added or changed. Its cursor is a
+fingerprint of the landing folder's file list (path, size, modification time): cheap to compute
+every poll, while ingestion itself still identifies files by content hash, so a file touched
+without a change costs one run that loads nothing. The fingerprint is also the run key: Dagster
+never launches two runs for the same landing state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from dagster import (
+    AssetKey,
+    AssetSelection,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    RunRequest,
+    ScheduleDefinition,
+    SensorEvaluationContext,
+    SkipReason,
+    define_asset_job,
+    sensor,
+)
+
+from pipelines.contract import SOURCES, TABLES
+from pipelines.landing import EXTRACT_SUFFIXES
+from pipelines.settings import WarehouseResource
+
+everything_job = define_asset_job(
+    "everything", selection=AssetSelection.all(), description="Ingest, stage, build, check and publish."
+)
+
+ingestion_jobs = [
+    define_asset_job(
+        f"ingest_{source}",
+        selection=AssetSelection.assets(
+            *[AssetKey(["raw", t.qualified_name]) for t in TABLES if t.source == source],
+            *[AssetKey(["staging", t.staging_name]) for t in TABLES if t.source == source],
+        ),
+        description=f"Load and stage the {source} extracts only.",
+    )
+    for source in SOURCES
+]
+
+daily_schedule = ScheduleDefinition(
+    name="daily_everything",
+    job=everything_job,
+    cron_schedule="0 6 * * *",
+    execution_timezone="UTC",
+    default_status=DefaultScheduleStatus.STOPPED,
+    description="The whole pipeline every day at 06:00 UTC, after the nightly extract drops.",
+)
+
+
+def landing_state(warehouse: WarehouseResource) -> str:
+    """A fingerprint of every extract file's path, size and modification time."""
+    digest = hashlib.sha256()
+    landing = warehouse.landing_path
+    if landing.is_dir():
+        for path in sorted(p for p in landing.rglob("*") if p.is_file() and p.suffix.lower() in EXTRACT_SUFFIXES):
+            stat = path.stat()
+            digest.update(f"{path.relative_to(landing).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+@sensor(
+    job=everything_job,
+    minimum_interval_seconds=60,
+    default_status=DefaultSensorStatus.STOPPED,
+    description="Runs the whole pipeline when extract files arrive or change in EE_LANDING_DIR.",
+)
+def landing_sensor(context: SensorEvaluationContext, warehouse: WarehouseResource):
+    state = landing_state(warehouse)
+    if state == context.cursor:
+        return SkipReason(f"no new or changed extract file in {warehouse.landing_dir}")
+    context.update_cursor(state)
+    return RunRequest(run_key=state)
