@@ -20,8 +20,7 @@ from dagster import (
 )
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
-from pipelines.contract import TABLES
-from pipelines.landing import landing_fingerprint
+from pipelines.ingest import manifest_fingerprint
 from pipelines.publish import PublishError, publish
 from pipelines.settings import WarehouseResource
 from pipelines.sql_models import SqlModel, use_model_schemas
@@ -69,8 +68,8 @@ def build_publish_asset(marts: list[SqlModel], check_keys: list[AssetCheckKey]) 
     )
     def published_marts(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
         passed, warned = check_outcomes(context, check_keys)
-        fingerprint = landing_fingerprint(warehouse.landing_path, list(TABLES))
         with warehouse.connect() as con:
+            fingerprint = manifest_fingerprint(con)
             use_model_schemas(con)
             try:
                 publication = publish(

@@ -301,6 +301,20 @@ def _forget_file(con: duckdb.DuckDBPyConnection, table: Table, relative_path: st
         )
 
 
+def manifest_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """One hash over every extract file loaded (table, path, content hash), from the manifest.
+
+    It ties a publication to its inputs without reading the files again: ingestion already
+    hashed each one.
+    """
+    digest = hashlib.sha256()
+    for table_name, file, content_hash in con.execute(
+        f"SELECT table_name, _file, file_hash FROM {MANIFEST_TABLE} ORDER BY table_name, _file"
+    ).fetchall():
+        digest.update(f"{table_name}\0{file}\0{content_hash}\n".encode())
+    return digest.hexdigest()
+
+
 def table_totals(con: duckdb.DuckDBPyConnection, table: Table) -> dict[str, int]:
     """Rows now in the raw table and in quarantine for it, over every file ever loaded."""
     loaded = con.execute(f"SELECT count(*) FROM {raw_table_name(table)}").fetchone()[0]

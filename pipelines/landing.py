@@ -46,11 +46,3 @@ def table_files(landing_dir: Path, table: Table) -> list[LandedFile]:
         key=lambda f: f.relative_path.encode(),
     )
 
-
-def landing_fingerprint(landing_dir: Path, tables: list[Table]) -> str:
-    """One hash over every extract file read (path + content): ties a publication to its inputs."""
-    digest = hashlib.sha256()
-    for table in tables:
-        for landed in table_files(landing_dir, table):
-            digest.update(f"{landed.relative_path}\0{landed.content_hash}\n".encode())
-    return digest.hexdigest()

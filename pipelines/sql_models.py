@@ -99,13 +99,17 @@ def load_models(sql_dir: Path, external_tables: dict[str, str]) -> dict[str, Sql
             )
     known = set(models) | set(external_tables)
     for model in models.values():
-        unknown = [t for t in model.depends_on if t not in known]
-        if unknown:
-            raise ModelError(
-                f"{model.path}: reads unknown table(s) {', '.join(unknown)} "
-                "(neither a staged contract table nor another model)"
-            )
+        _require_known(model.path, model.depends_on, known)
     return models
+
+
+def _require_known(path: Path, depends_on: tuple[str, ...], known: set[str]) -> None:
+    unknown = [t for t in depends_on if t not in known]
+    if unknown:
+        raise ModelError(
+            f"{path}: reads unknown table(s) {', '.join(unknown)} "
+            "(neither a staged contract table nor another model)"
+        )
 
 
 @dataclass(frozen=True)
@@ -141,9 +145,7 @@ def load_checks(sql_dir: Path, known_tables: set[str]) -> list[SqlCheck]:
             raise ModelError(f"{path}: name it <model>__<check>.sql after an existing model")
         sql = path.read_text()
         depends_on = tuple(sorted(referenced_tables(sql, path)))
-        unknown = [t for t in depends_on if t not in known_tables]
-        if unknown:
-            raise ModelError(f"{path}: reads unknown table(s) {', '.join(unknown)}")
+        _require_known(path, depends_on, known_tables)
         checks.append(SqlCheck(name, model, path, sql, _header_comment(sql), depends_on))
     return checks
 
