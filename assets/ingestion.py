@@ -10,8 +10,11 @@ from dagster import (
     Failure,
     AssetKey,
     AssetsDefinition,
+    Backoff,
+    Jitter,
     MaterializeResult,
     MetadataValue,
+    RetryPolicy,
     TableColumn,
     TableSchema,
     asset,
@@ -19,8 +22,14 @@ from dagster import (
 
 from pipelines.contract import CURRENCIES_TABLE, TABLES, Table
 from pipelines.ingest import IngestionError, load_table, raw_table_name, table_totals
-from pipelines.settings import WarehouseResource
+from pipelines.settings import PLATFORM_OWNER, WAREHOUSE_POOL, WarehouseResource
 from pipelines.staging import STAGING_SCHEMA, build_staging, staging_table_name
+
+# Reading landing files is where transient failures happen (an extract still being copied in, a
+# file system hiccup): retry those steps a few times before failing the run. A retried step is
+# safe: loading a file is one transaction, and an already loaded file is skipped by content hash.
+LANDING_READ_RETRY = RetryPolicy(max_retries=3, delay=10, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
+
 
 def raw_key(table: Table) -> AssetKey:
     return AssetKey(["raw", table.qualified_name])
@@ -39,9 +48,13 @@ def _raw_asset(table: Table) -> AssetsDefinition:
 
     @asset(
         key=raw_key(table),
-        group_name=f"raw_{table.source}",
+        group_name="raw",
         deps=deps,
         kinds={"duckdb"},
+        owners=[PLATFORM_OWNER],
+        tags={"source": table.source},
+        pool=WAREHOUSE_POOL,
+        retry_policy=LANDING_READ_RETRY,
         description=(
             f"{table.description} Every valid row of `{table.source}/{table.name}` extracts with "
             "its lineage (_file, _row, _load_id); rows breaking the contract go to raw.quarantine."
@@ -85,6 +98,8 @@ def _staging_asset(table: Table) -> AssetsDefinition:
         group_name="staging",
         deps=[raw_key(table)],
         kinds={"duckdb"},
+        owners=[PLATFORM_OWNER],
+        pool=WAREHOUSE_POOL,
         description=(
             f"{table.description} One row per {', '.join(table.primary_key)}: latest updated_at "
             "wins (tie: later file, later row); deleted entities removed."

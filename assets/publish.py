@@ -13,40 +13,46 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
+    DagsterEventType,
     Failure,
     MaterializeResult,
     MetadataValue,
     asset,
 )
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from pipelines.ingest import manifest_fingerprint
 from pipelines.publish import PublishError, publish
-from pipelines.settings import WarehouseResource
+from pipelines.settings import PLATFORM_OWNER, WAREHOUSE_POOL, WarehouseResource
 from pipelines.sql_models import SqlModel, use_model_schemas
 
 PUBLISHED_KEY = AssetKey(["published", "marts"])
 
 
 def check_outcomes(context: AssetExecutionContext, check_keys: list[AssetCheckKey]) -> tuple[int, int]:
-    """(passed, failed non-blocking) checks of this run; raises if one is missing or blocking."""
-    records = context.instance.event_log_storage.get_latest_asset_check_execution_by_key(check_keys)
+    """(passed, failed non-blocking) checks of this run; raises if one is missing or blocking.
+
+    The evaluations are read from this run's own event log: the instance's "latest execution"
+    of a check would be the planned execution of a run queued behind this one.
+    """
+    records = context.instance.get_records_for_run(
+        context.run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
+    evaluations = {
+        evaluation.asset_check_key: evaluation
+        for evaluation in (r.event_log_entry.dagster_event.asset_check_evaluation_data for r in records)
+    }
     passed, warned, problems = 0, 0, []
     for key in check_keys:
-        record = records.get(key)
+        evaluation = evaluations.get(key)
         name = f"{key.asset_key.to_user_string()}:{key.name}"
-        if record is None or record.run_id != context.run.run_id:
+        if evaluation is None:
             problems.append(f"{name} did not run in this run")
-        elif record.status == AssetCheckExecutionRecordStatus.SUCCEEDED:
+        elif evaluation.passed:
             passed += 1
-        elif record.status == AssetCheckExecutionRecordStatus.FAILED:
-            evaluation = record.event.asset_check_evaluation if record.event else None
-            if evaluation is not None and evaluation.severity == AssetCheckSeverity.WARN:
-                warned += 1
-            else:
-                problems.append(f"{name} failed")
+        elif evaluation.severity == AssetCheckSeverity.WARN:
+            warned += 1
         else:
-            problems.append(f"{name} has not finished")
+            problems.append(f"{name} failed")
     if problems:
         raise Failure(
             description="publish refused: " + "; ".join(problems),
@@ -55,12 +61,35 @@ def check_outcomes(context: AssetExecutionContext, check_keys: list[AssetCheckKe
     return passed, warned
 
 
+def require_marts_built_by_this_run(context: AssetExecutionContext, mart_keys: list[AssetKey]) -> None:
+    """Refuse to publish marts that another run rebuilt after this run checked them.
+
+    Runs are queued one at a time (``config/dagster.yaml``), but a run started outside the queue
+    (``dagster asset materialize``) shares the working database step by step through the pool.
+    """
+    latest = context.instance.get_latest_materialization_events(mart_keys)
+    rebuilt = sorted(
+        f"{key.to_user_string()} (run {event.run_id[:8]})"
+        for key, event in latest.items()
+        if event is not None and event.run_id != context.run.run_id
+    )
+    if rebuilt:
+        raise Failure(
+            description="publish refused: rebuilt by another run after this run's checks: " + ", ".join(rebuilt),
+            metadata={"hint": "that run publishes when its own checks pass"},
+        )
+
+
 def build_publish_asset(marts: list[SqlModel], check_keys: list[AssetCheckKey]) -> AssetsDefinition:
+    mart_keys = [AssetKey([m.layer, m.name]) for m in marts]
+
     @asset(
         key=PUBLISHED_KEY,
         group_name="published",
-        deps=[AssetKey([m.layer, m.name]) for m in marts],
+        deps=mart_keys,
         kinds={"duckdb", "parquet"},
+        owners=[PLATFORM_OWNER],
+        pool=WAREHOUSE_POOL,
         description=(
             "The governed marts: <warehouse>/marts.duckdb (default schema) and "
             "<warehouse>/parquet/<mart>/, replaced atomically when every check passed."
@@ -68,6 +97,7 @@ def build_publish_asset(marts: list[SqlModel], check_keys: list[AssetCheckKey]) 
     )
     def published_marts(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
         passed, warned = check_outcomes(context, check_keys)
+        require_marts_built_by_this_run(context, mart_keys)
         with warehouse.connect() as con:
             fingerprint = manifest_fingerprint(con)
             use_model_schemas(con)

@@ -21,7 +21,7 @@ from dagster import (
 )
 
 from pipelines.ge_duckdb import Suite, SuiteOutcome, load_suites, validate_suites
-from pipelines.settings import WarehouseResource
+from pipelines.settings import WAREHOUSE_POOL, WarehouseResource
 
 CHECK_NAME = "expectation_suite"
 
@@ -92,6 +92,7 @@ def _suite_check(suite: Suite) -> AssetChecksDefinition:
         asset=AssetKey([suite.schema, suite.table]),
         name=CHECK_NAME,
         blocking=True,
+        pool=WAREHOUSE_POOL,
         description=f"Great Expectations suite {suite.path.parent.name}/{suite.path.name}, validated inside DuckDB.",
         additional_deps=[PERIODS_KEY] if _uses_parameters(suite) else None,
     )

@@ -11,7 +11,7 @@ import yaml
 from dagster import AssetKey, Failure, MaterializeResult, MetadataValue, asset
 
 from pipelines.contract import EVENT_TYPES
-from pipelines.settings import WarehouseResource
+from pipelines.settings import PLATFORM_OWNER, WAREHOUSE_POOL, WarehouseResource
 from pipelines.sqlutil import literal
 
 RUN_SETTINGS_KEY = AssetKey(["staging", "run_settings"])
@@ -40,6 +40,8 @@ def write_engagement_weights(con: duckdb.DuckDBPyConnection, weights: dict[str, 
     key=RUN_SETTINGS_KEY,
     group_name="staging",
     kinds={"duckdb"},
+    owners=[PLATFORM_OWNER],
+    pool=WAREHOUSE_POOL,
     description="The run's settings as a one-row table the SQL models read (reporting_currency).",
 )
 def run_settings(warehouse: WarehouseResource) -> MaterializeResult:
@@ -62,6 +64,8 @@ def read_engagement_weights(path: Path) -> dict[str, float]:
     key=ENGAGEMENT_WEIGHTS_KEY,
     group_name="staging",
     kinds={"duckdb"},
+    owners=[PLATFORM_OWNER],
+    pool=WAREHOUSE_POOL,
     description="Engagement score weight per event type, from the weights file (configuration).",
 )
 def engagement_weights(warehouse: WarehouseResource) -> MaterializeResult:

@@ -32,7 +32,7 @@ from pipelines.sql_models import (
     load_models,
     use_model_schemas,
 )
-from pipelines.settings import WarehouseResource
+from pipelines.settings import WAREHOUSE_POOL, WarehouseResource
 from pipelines.sqlutil import ident
 
 # Tables the SQL models may read that are built by Python assets, with their asset keys.
@@ -72,6 +72,7 @@ def _model_asset(model: SqlModel, keys: dict[str, AssetKey]) -> AssetsDefinition
         kinds={"duckdb", "sql"},
         description=model.description or None,
         owners=[f"team:{model.owner}"] if model.owner else None,
+        pool=WAREHOUSE_POOL,
         metadata={
             "sql_file": str(model.path.relative_to(SQL_DIR.parent)),
             "grain": MetadataValue.json(list(model.grain)),
@@ -100,6 +101,7 @@ def _grain_check(model: SqlModel) -> AssetChecksDefinition:
         asset=model_key(model),
         name="grain_is_unique",
         blocking=True,
+        pool=WAREHOUSE_POOL,
         description=f"No two rows share ({', '.join(model.grain)}).",
     )
     def grain_is_unique(warehouse: WarehouseResource) -> AssetCheckResult:
@@ -122,6 +124,7 @@ def _sql_check(check: SqlCheck, models: dict[str, SqlModel]) -> AssetChecksDefin
         asset=model_key(models[check.model]),
         name=check.name,
         blocking=True,
+        pool=WAREHOUSE_POOL,
         description=check.description,
         additional_deps=[
             model_key(models[t]) for t in check.depends_on if t in models and t != check.model

@@ -10,6 +10,7 @@ never launches two runs for the same landing state.
 from __future__ import annotations
 
 import hashlib
+import os
 
 from dagster import (
     AssetKey,
@@ -65,9 +66,13 @@ def landing_state(warehouse: WarehouseResource) -> str:
     return digest.hexdigest()
 
 
+# How often the daemon looks at the landing folder (a folder listing: cheap).
+SENSOR_INTERVAL_SECONDS = int(os.environ.get("EE_SENSOR_INTERVAL_SECONDS", "60"))
+
+
 @sensor(
     job=everything_job,
-    minimum_interval_seconds=60,
+    minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
     default_status=DefaultSensorStatus.STOPPED,
     description="Runs the whole pipeline when extract files arrive or change in EE_LANDING_DIR.",
 )

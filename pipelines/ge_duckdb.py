@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import great_expectations as gx
+from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.execution_engine import sqlalchemy_execution_engine
 
 GE_VERSION_SHIMMED = "1.24.1"
@@ -113,6 +114,8 @@ class _Validator:
     def __init__(self, database: Path) -> None:
         install_duckdb_shim()
         self.context = gx.get_context(mode="ephemeral")
+        # GE draws a tqdm bar per validation on stderr: noise in run logs and the CLI.
+        self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         self.datasource = self.context.data_sources.add_sql(
             name="warehouse", connection_string=f"duckdb:///{database}"
         )

@@ -15,14 +15,16 @@ import json
 import os
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import duckdb
-from dagster import DagsterInstance
+from dagster import DagsterInstance, JobDefinition
 
 from pipelines.contract import TABLES
 from pipelines.generate import generate
 from pipelines.ingest import QUARANTINE_TABLE, raw_table_name
+from pipelines.progress import CHECKS_STAGE, stage_progress_logger
 from pipelines.settings import WarehouseResource, warehouse_from_env
 from pipelines.staging import staging_table_name
 
@@ -49,25 +51,35 @@ def published_summary(warehouse: WarehouseResource) -> tuple[str, list[tuple[str
     return publish_id, sorted(json.loads(row_counts).items())
 
 
-def print_summary(
-    warehouse: WarehouseResource, seconds: float, checks_passed: int, checks_failed: int
-) -> None:
+def print_summary(warehouse: WarehouseResource, seconds: float, evaluations: list) -> None:
+    """Tables loaded, then each published mart with its rows and checks, then where things are."""
     with duckdb.connect(str(warehouse.working_db_path), read_only=True) as con:
         rows = summary_rows(con)
     publish_id, marts = published_summary(warehouse)
+    checks: dict[tuple[str, bool], int] = Counter(
+        (e.asset_key.path[-1], e.passed) for e in evaluations if e.asset_key.path[0] == "marts"
+    )
     print(f"\n{'table':32s} {'raw rows':>12s} {'quarantined':>12s} {'staged rows':>12s}")
     for name, raw, quarantined, staged in rows:
         print(f"{name:32s} {raw:>12,d} {quarantined:>12,d} {staged:>12,d}")
-    print(f"\n{'published mart':32s} {'rows':>12s}")
+    print(f"\n{'published mart':32s} {'rows':>12s} {'checks passed':>14s} {'failed':>7s}")
     for name, count in marts:
-        print(f"{name:32s} {count:>12,d}")
+        print(f"{name:32s} {count:>12,d} {checks[name, True]:>14d} {checks[name, False]:>7d}")
+    passed = sum(e.passed for e in evaluations)
     print(
         f"\n{len(rows)} tables, {sum(r[1] for r in rows):,d} rows loaded, "
-        f"{sum(r[2] for r in rows):,d} quarantined; checks passed {checks_passed}, failed "
-        f"{checks_failed}; publication {publish_id}; {seconds:.1f}s\n"
+        f"{sum(r[2] for r in rows):,d} quarantined; checks passed {passed}, failed "
+        f"{len(evaluations) - passed} (non-blocking); publication {publish_id}; {seconds:.1f}s\n"
         f"published marts: {warehouse.published_db_path} and {warehouse.parquet_dir}/<mart>/\n"
         f"check report:    {warehouse.validation_dir / 'index.html'}"
     )
+
+
+def stage_totals(job: JobDefinition) -> Counter[str]:
+    """How many assets each layer has in ``job``, and how many checks."""
+    totals = Counter(key.path[0] for key in job.asset_layer.executable_asset_keys)
+    totals[CHECKS_STAGE] = len(job.asset_layer.asset_graph.asset_check_keys)
+    return totals
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,24 +97,21 @@ def main(argv: list[str] | None = None) -> int:
 
     from pipelines.definitions import defs
 
+    job = defs.resolve_job_def("everything")
+    job = job.with_logger_defs({"progress": stage_progress_logger(stage_totals(job))})
+    print(f"running the pipeline on {landing} into {warehouse.warehouse_dir}")
     with DagsterInstance.ephemeral() as instance:
-        result = defs.resolve_job_def("everything").execute_in_process(
+        result = job.execute_in_process(
             instance=instance,
             resources={"warehouse": warehouse},
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            run_config={"loggers": {"progress": {}}},
         )
     evaluations = result.get_asset_check_evaluations()
-    for evaluation in evaluations:
-        if not evaluation.passed:
-            print(f"CHECK FAILED {evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
-    if not result.success:
-        for event in result.all_events:
-            if event.is_step_failure:
-                print(f"FAILED {event.step_key}: {event.step_failure_data.error.message.strip()}")
+    if not result.success:  # the failed steps and checks were printed as they happened
+        print("run failed: nothing was published; the previous publication is untouched")
         return 1
-    passed = sum(e.passed for e in evaluations)
-    print_summary(warehouse, time.perf_counter() - started, passed, len(evaluations) - passed)
+    print_summary(warehouse, time.perf_counter() - started, evaluations)
     return 0
 
 

@@ -25,7 +25,13 @@ DEFAULT_ENGAGEMENT_WEIGHTS_FILE = str(
     Path(__file__).resolve().parent.parent / "config" / "engagement_weights.yml"
 )
 
+# DuckDB allows one writing process per database file. Every asset and check that opens the
+# working database is in this Dagster concurrency pool; the instance's dagster.yaml limits it to
+# one step at a time across all runs, so two runs never open the file together.
+WAREHOUSE_POOL = "duckdb_warehouse"
 
+# Who answers for the tables built from the extract contract (the SQL models name their own).
+PLATFORM_OWNER = "team:data-platform"
 
 def _shared_user_agent() -> str:
     """The user agent duckdb-engine (Great Expectations' driver) stamps on its connections.

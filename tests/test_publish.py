@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -161,3 +162,92 @@ def test_a_reader_holding_the_published_file_neither_blocks_a_run_nor_sees_half_
         reader.wait(timeout=30)
     assert reader.returncode == 0
     assert published(warehouse, "SELECT count(*) FROM publish_log") == [(2,)]  # new readers: new file
+
+
+def readme_queries() -> list[str]:
+    """The example queries of the README's "Questions the marts answer" section."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Questions the marts answer", 1)[1]
+    block = section.split("```sql\n", 1)[1].split("```", 1)[0]
+    code = "\n".join(line for line in block.splitlines() if not line.lstrip().startswith("--"))
+    return [statement.strip() for statement in code.split(";") if statement.strip()]
+
+
+# A BI client as Superset or Metabase-style tools are: SQLAlchemy through duckdb-engine, a new
+# read-only connection per round, every README query per round, until told to stop.
+SQLALCHEMY_READER = textwrap.dedent(
+    """
+    import json, pathlib, sys
+    import sqlalchemy
+    url, queries, stop = sys.argv[1], json.loads(sys.argv[2]), pathlib.Path(sys.argv[3])
+    rounds, seen, errors, write_refused = 0, set(), [], False
+    while True:
+        last_round = stop.exists()
+        engine = sqlalchemy.create_engine(url)
+        try:
+            with engine.connect() as con:
+                seen.add(con.execute(sqlalchemy.text(
+                    "SELECT publish_id FROM publish_log ORDER BY published_at DESC LIMIT 1")).scalar())
+                for query in queries:
+                    con.execute(sqlalchemy.text(query)).fetchall()
+                try:
+                    con.execute(sqlalchemy.text("CREATE TABLE scratch (i INTEGER)"))
+                except sqlalchemy.exc.DBAPIError:
+                    write_refused = True
+        except Exception as error:
+            errors.append(repr(error))
+        finally:
+            engine.dispose()
+        rounds += 1
+        if rounds == 1:
+            print("ready", flush=True)
+        if last_round:
+            break
+    print(json.dumps({"rounds": rounds, "seen": sorted(seen), "errors": errors, "write_refused": write_refused}))
+    """
+)
+
+
+def test_a_sqlalchemy_client_reads_the_readme_queries_read_only_while_a_run_publishes(warehouse, tmp_path):
+    queries = readme_queries()
+    assert len(queries) >= 12  # one per mart at least
+    old_id = published(warehouse, "SELECT publish_id FROM publish_log")[0][0]
+    stop = tmp_path / "stop"
+    url = f"duckdb:///{warehouse.published_db_path.resolve()}?access_mode=read_only"  # the README's URL
+    reader = subprocess.Popen(
+        [sys.executable, "-c", SQLALCHEMY_READER, url, json.dumps(queries), str(stop)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert reader.stdout.readline().strip() == "ready"
+        result = materialize([*all_assets, *all_checks], resources={"warehouse": warehouse}, raise_on_error=False)
+        assert result.success
+    finally:
+        stop.touch()
+        output, _ = reader.communicate(timeout=120)
+    report = json.loads(output)
+    assert report["errors"] == []
+    assert report["write_refused"]  # read-only for real
+    new_id = published(warehouse, "SELECT publish_id FROM publish_log ORDER BY published_at DESC LIMIT 1")[0][0]
+    assert report["seen"] == sorted({old_id, new_id})  # it read during the run, then the new publication
+    assert report["rounds"] >= 3
+
+
+def published_marts_content(warehouse: WarehouseResource) -> dict[str, list[tuple]]:
+    return {m.name: published(warehouse, f"SELECT * FROM {m.name} ORDER BY ALL") for m in MARTS}
+
+
+def test_rerunning_on_the_same_landing_data_republishes_identical_marts(warehouse):
+    before = published_marts_content(warehouse)
+    materialize_all(warehouse)  # the whole job again: a second publication
+    assert published(warehouse, "SELECT count(*) FROM publish_log") == [(2,)]
+    assert published_marts_content(warehouse) == before
+
+    # One mart re-materialized on its own (as from the UI) rebuilds the same rows.
+    economics = next(a for a in all_assets if a.key.path == ["marts", "account_month_economics"])
+    sql = "SELECT * FROM marts.account_month_economics ORDER BY ALL"
+    with duckdb.connect(str(warehouse.working_db_path), read_only=True) as con:
+        built = con.execute(sql).fetchall()
+    assert materialize([economics], resources={"warehouse": warehouse}).success
+    with duckdb.connect(str(warehouse.working_db_path), read_only=True) as con:
+        assert con.execute(sql).fetchall() == built == before["account_month_economics"]
