@@ -1,0 +1,145 @@
+"""The measured tasks of the benchmark, one per process (so peak memory is the task's own).
+
+    python -m bench.tasks generate LANDING SCALE SEED       the sample data
+    python -m bench.tasks pipeline LANDING WAREHOUSE     full or incremental run of `everything`
+    python -m bench.tasks floor LANDING DATABASE         the same code and SQL, one connection
+    python -m bench.tasks pandas LANDING OUT_DIR         the analyst baseline (bench.pandas_baseline)
+    python -m bench.tasks ge WAREHOUSE                   GE via SQL on DuckDB vs GE on pandas
+
+Each prints one JSON object on its last line; bench.run reads it and samples the process
+tree's memory from outside.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+
+def generate(landing: str, scale: str, seed: str) -> dict:
+    from pipelines.generate import generate as generate_sample
+
+    started = time.perf_counter()
+    generate_sample(Path(landing), float(scale), int(seed))
+    return {"seconds": time.perf_counter() - started}
+
+
+def pipeline(landing: str, warehouse_dir: str) -> dict:
+    """The `everything` job in process, as `python -m pipelines.run` runs it; time per stage."""
+    from dagster import DagsterInstance
+
+    from pipelines.definitions import all_checks, defs
+    from pipelines.settings import WarehouseResource
+
+    check_steps = {check.node_def.name for check in all_checks}
+    stage_of = {"raw": "ingest", "staging": "staging", "intermediate": "sql_models", "marts": "sql_models", "published": "publish"}
+    warehouse = WarehouseResource(landing_dir=landing, warehouse_dir=warehouse_dir)
+    started = time.perf_counter()
+    with DagsterInstance.ephemeral() as instance:
+        result = defs.resolve_job_def("everything").execute_in_process(
+            instance=instance, resources={"warehouse": warehouse},
+            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+        )  # fmt: skip
+    wall = time.perf_counter() - started
+    if not result.success:
+        raise SystemExit("pipeline run failed")
+    stages: dict[str, float] = {}
+    for event in result.get_step_success_events():
+        stage = "checks" if event.step_key in check_steps else stage_of[event.step_key.split("__")[0]]
+        stages[stage] = stages.get(stage, 0.0) + event.event_specific_data.duration_ms / 1000
+    return {"seconds": wall, "stages": stages}
+
+
+def floor(landing: str, database: str) -> dict:
+    """Ingestion, staging and every SQL model by the pipeline's own functions, in one DuckDB
+    connection, in dependency order: no Dagster, no checks, no publication."""
+    from assets.settings_tables import read_engagement_weights, write_engagement_weights, write_run_settings
+    from assets.sql_assets import EXTERNAL_TABLES
+    from pipelines.contract import CURRENCIES_TABLE, TABLES
+    from pipelines.ingest import load_table
+    from pipelines.settings import DEFAULT_ENGAGEMENT_WEIGHTS_FILE
+    from pipelines.sql_models import SQL_DIR, build_model, dependency_order, load_models
+    from pipelines.staging import build_staging
+
+    models = load_models(SQL_DIR, {name: key.path[0] for name, key in EXTERNAL_TABLES.items()})
+    stages = {}
+    started = time.perf_counter()
+    with duckdb.connect(database) as con:
+        con.execute("SET TimeZone = 'UTC'")
+        for table in [CURRENCIES_TABLE, *[t for t in TABLES if t != CURRENCIES_TABLE]]:
+            load_table(con, table, Path(landing), load_id="floor")
+            build_staging(con, table)
+        stages["ingest_and_staging"] = time.perf_counter() - started
+        write_run_settings(con, "USD")
+        write_engagement_weights(con, read_engagement_weights(Path(DEFAULT_ENGAGEMENT_WEIGHTS_FILE)))
+        for model in dependency_order(models):
+            build_model(con, model)
+    seconds = time.perf_counter() - started
+    stages["sql_models"] = seconds - stages["ingest_and_staging"]
+    return {"seconds": seconds, "stages": stages}
+
+
+def pandas(landing: str, out_dir: str) -> dict:
+    from bench.pandas_baseline import Extracts, both_marts
+
+    started = time.perf_counter()
+    extracts = Extracts(Path(landing))
+    read_seconds = time.perf_counter() - started
+    economics, movements = both_marts(extracts)
+    seconds = time.perf_counter() - started
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    economics.to_parquet(Path(out_dir) / "account_month_economics.parquet")
+    movements.to_parquet(Path(out_dir) / "mrr_movements.parquet")
+    return {"seconds": seconds, "stages": {"read": read_seconds, "compute": seconds - read_seconds}}
+
+
+def ge(warehouse_dir: str, table: str = "account_month_economics") -> dict:
+    """The mart's suite through GE's SQL datasource on DuckDB, and through GE's pandas datasource
+    on the same table (loading it into pandas timed apart). Expectations GE runs only as SQL
+    (unexpected_rows_expectation) are left out of both sides."""
+    import great_expectations as gx
+
+    from assets.quality_checks import suite_parameters
+    from pipelines.ge_duckdb import Suite, load_suites, validate_suites
+    from pipelines.settings import WarehouseResource
+
+    warehouse = WarehouseResource(warehouse_dir=warehouse_dir)
+    suite = next(s for s in load_suites() if s.schema == "marts" and s.table == table)
+    pushable = [e for e in suite.definition["expectations"] if e["type"] != "unexpected_rows_expectation"]
+    comparable = Suite(suite.path, suite.schema, suite.table, {"name": f"{suite.name}.comparable", "expectations": pushable})
+    parameters = suite_parameters(warehouse)
+
+    started = time.perf_counter()
+    (sql_outcome,) = validate_suites(warehouse.working_db_path, [comparable], parameters)
+    sql_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    with duckdb.connect(str(warehouse.working_db_path), read_only=True) as con:
+        frame = con.execute(f"SELECT * FROM marts.{table}").df()
+    load_seconds = time.perf_counter() - started
+    context = gx.get_context(mode="ephemeral")
+    batch = context.data_sources.add_pandas("frames").add_dataframe_asset(table).add_batch_definition_whole_dataframe("all")
+    pandas_suite = context.suites.add(gx.ExpectationSuite(name="pandas", expectations=pushable))
+    definition = context.validation_definitions.add(gx.ValidationDefinition(name="pandas", data=batch, suite=pandas_suite))
+    started = time.perf_counter()
+    pandas_result = definition.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters)
+    pandas_seconds = time.perf_counter() - started
+    return {
+        "table": table, "rows": len(frame), "expectations": len(pushable),
+        "sql_seconds": sql_seconds, "pandas_seconds": pandas_seconds, "pandas_load_seconds": load_seconds,
+        "agree": sql_outcome.success == pandas_result.success,
+    }  # fmt: skip
+
+
+TASKS = {"generate": generate, "pipeline": pipeline, "floor": floor, "pandas": pandas, "ge": ge}
+
+if __name__ == "__main__":
+    outcome = TASKS[sys.argv[1]](*sys.argv[2:])
+    print(json.dumps(outcome), flush=True)
+    sys.stderr.flush()
+    os._exit(0)  # skip duckdb 2.0's "nanobind: leaked" noise at interpreter exit (see pipelines.run)
