@@ -112,13 +112,18 @@ def daily_rates(x: Extracts, until: pd.Timestamp) -> pd.DataFrame:
     return wide.stack().rename("units_per_usd").rename_axis(["day", "currency"]).reset_index()
 
 
+def in_major_units(frame: pd.DataFrame, amount: str, x: Extracts) -> pd.Series:
+    """Minor units of each row's currency -> the currency's major unit (JPY 1, USD 1/100)."""
+    exponent = frame["currency"].map(x.currencies.set_index("currency")["minor_unit_exponent"].astype(int))
+    return num(frame[amount]) / 10.0**exponent
+
+
 def to_usd(frame: pd.DataFrame, amount: str, day: str, x: Extracts, rates: pd.DataFrame) -> pd.Series:
     """Minor units of each row's currency -> USD at the rate of ``day``."""
-    exponent = frame["currency"].map(x.currencies.set_index("currency")["minor_unit_exponent"].astype(int))
     merged = frame[[day, "currency"]].assign(day=frame[day].dt.normalize()).merge(
         rates, on=["day", "currency"], how="left"
     )
-    return (num(frame[amount]) / 10.0**exponent).to_numpy() / merged["units_per_usd"].to_numpy()
+    return in_major_units(frame, amount, x).to_numpy() / merged["units_per_usd"].to_numpy()
 
 
 def rate_in_effect(facts: pd.DataFrame, at: str, rates: pd.DataFrame, value: str, by: str | None) -> pd.Series:
@@ -238,8 +243,7 @@ def both_marts(x: Extracts) -> tuple[pd.DataFrame, pd.DataFrame]:
 def mrr_by_account_month(x: Extracts, lines: pd.DataFrame, rates: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """mrr, previous month's mrr at this month's rate, and at its own rate, per account-month."""
     recurring = lines[lines["type"].isin({"subscription", "discount"}) & ~is_true(lines["proration"]) & (lines["days"] >= 1)].copy()
-    exponent = recurring["currency"].map(x.currencies.set_index("currency")["minor_unit_exponent"].astype(int))
-    recurring["monthly"] = num(recurring["amount"]) / 10.0**exponent / np.maximum(1, np.round(recurring["days"] / 30.4375))
+    recurring["monthly"] = in_major_units(recurring, "amount", x) / np.maximum(1, np.round(recurring["days"] / 30.4375))
     # Month M counts when period_start <= last day of M < period_end.
     recurring["month"] = [
         pd.period_range(s, e - pd.Timedelta(days=1), freq="M") for s, e in zip(recurring["start"], recurring["end"])

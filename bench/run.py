@@ -72,13 +72,15 @@ def measure(task: str, *args: str) -> dict:
     return {**outcome, "process_seconds": wall, "peak_rss_mb": peak / 2**20}
 
 
-def link_tree(source: Path, target: Path, skip_folder: str | None = None) -> None:
-    """Hard-link every file of ``source`` under ``target`` (no copy), leaving out one date folder."""
-    for path in sorted(source.rglob("*")):
-        if path.is_file() and (skip_folder is None or path.parent.name != skip_folder):
-            destination = target / path.relative_to(source)
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            os.link(path, destination)
+def link_tree(source: Path, target: Path, in_drop: bool, drop_folder: str) -> int:
+    """Hard-link (no copy) under ``target`` the files of ``source`` that are (``in_drop``) or are
+    not in the date folder ``drop_folder``; returns how many."""
+    files = [p for p in sorted(source.rglob("*")) if p.is_file() and (p.parent.name == drop_folder) == in_drop]
+    for path in files:
+        destination = target / path.relative_to(source)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        os.link(path, destination)
+    return len(files)
 
 
 def sample_landing(cache: Path, scale: float) -> tuple[Path, dict | None]:
@@ -98,8 +100,7 @@ def bench_scale(cache: Path, scale: float) -> dict:
     work = cache / f"scale-{scale:g}" / "run"
     shutil.rmtree(work, ignore_errors=True)
     run_landing, warehouse = work / "landing", work / "warehouse"
-    link_tree(landing, run_landing, skip_folder=last_drop)
-    files = sum(1 for p in run_landing.rglob("*") if p.is_file())
+    files = link_tree(landing, run_landing, in_drop=False, drop_folder=last_drop)
     size_mb = sum(p.stat().st_size for p in run_landing.rglob("*") if p.is_file()) / 2**20
 
     print(f"scale {scale:g}: {files} files, {size_mb:.0f} MB (last drop {last_drop} held back)", flush=True)
@@ -114,17 +115,13 @@ def bench_scale(cache: Path, scale: float) -> dict:
     print(f"  pandas baseline    {pandas['seconds']:7.1f}s  {pandas['peak_rss_mb']:6.0f} MB", flush=True)
     comparison = compare(work / "marts_after_full_run.duckdb", work / "pandas")
 
-    drop = [p for p in landing.rglob("*") if p.is_file() and p.parent.name == last_drop]
-    for path in drop:
-        destination = run_landing / path.relative_to(landing)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        os.link(path, destination)
+    new_files = link_tree(landing, run_landing, in_drop=True, drop_folder=last_drop)
     incremental = measure("pipeline", run_landing, warehouse)
-    print(f"  incremental run    {incremental['seconds']:7.1f}s  ({len(drop)} new files)", flush=True)
+    print(f"  incremental run    {incremental['seconds']:7.1f}s  ({new_files} new files)", flush=True)
     return {
         "scale": scale, "files": files, "landing_mb": size_mb, "generation": generation,
         "full": full, "floor": floor, "pandas": pandas, "ge": ge, "comparison": comparison,
-        "incremental": {**incremental, "new_files": len(drop)},
+        "incremental": {**incremental, "new_files": new_files},
     }  # fmt: skip
 
 

@@ -13,7 +13,6 @@ import hashlib
 import os
 
 from dagster import (
-    AssetKey,
     AssetSelection,
     DefaultScheduleStatus,
     DefaultSensorStatus,
@@ -25,6 +24,7 @@ from dagster import (
     sensor,
 )
 
+from assets.ingestion import raw_key, staging_key
 from pipelines.contract import SOURCES, TABLES
 from pipelines.landing import EXTRACT_SUFFIXES
 from pipelines.settings import WarehouseResource
@@ -37,8 +37,8 @@ ingestion_jobs = [
     define_asset_job(
         f"ingest_{source}",
         selection=AssetSelection.assets(
-            *[AssetKey(["raw", t.qualified_name]) for t in TABLES if t.source == source],
-            *[AssetKey(["staging", t.staging_name]) for t in TABLES if t.source == source],
+            *[raw_key(t) for t in TABLES if t.source == source],
+            *[staging_key(t) for t in TABLES if t.source == source],
         ),
         description=f"Load and stage the {source} extracts only.",
     )

@@ -96,8 +96,7 @@ class Server:
         return [r["runId"] for r in data["runsOrError"]["results"]]
 
     def publications(self) -> list[str]:
-        with duckdb.connect(str(self.warehouse_dir / "marts.duckdb"), read_only=True) as con:
-            return [r[0] for r in con.execute("SELECT publish_id FROM publish_log ORDER BY published_at").fetchall()]
+        return [r[0] for r in self.published("SELECT publish_id FROM publish_log ORDER BY published_at")]
 
     def published(self, sql: str) -> list[tuple]:
         with duckdb.connect(str(self.warehouse_dir / "marts.duckdb"), read_only=True) as con:
