@@ -27,11 +27,13 @@ def write_run_settings(con: duckdb.DuckDBPyConnection, reporting_currency: str) 
 
 
 def write_engagement_weights(con: duckdb.DuckDBPyConnection, weights: dict[str, float]) -> None:
+    """Weights as exact decimals, so that engagement scores are sums that no order of addition
+    changes (a weight of 0.3 is not exact in binary floating point)."""
     rows = ", ".join(f"({literal(k)}, {v!r})" for k, v in sorted(weights.items())) or "(NULL, NULL)"
     con.execute("CREATE SCHEMA IF NOT EXISTS staging")
     con.execute(
         "CREATE OR REPLACE TABLE staging.engagement_weights AS SELECT event_type, "
-        f"CAST(weight AS DOUBLE) AS weight FROM (VALUES {rows}) AS w (event_type, weight) "
+        f"CAST(weight AS DECIMAL(18, 6)) AS weight FROM (VALUES {rows}) AS w (event_type, weight) "
         "WHERE event_type IS NOT NULL"
     )
 

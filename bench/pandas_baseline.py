@@ -20,6 +20,7 @@ import pandas as pd
 
 EXCEPTIONS = {"reconciliation_break", "chargeback", "manual_review", "compliance_query", "custom_workflow"}
 REVENUE_STATUSES = {"open", "paid", "uncollectible"}
+MRR_STATUSES = REVENUE_STATUSES | {"draft"}  # a draft is the next period of a live subscription
 KEYS = {
     "accounts": ["account_id"], "customers": ["customer_id"], "invoices": ["invoice_id"],
     "invoice_line_items": ["line_item_id"], "transactions": ["transaction_id"], "charges": ["charge_id"],
@@ -151,23 +152,28 @@ def both_marts(x: Extracts) -> tuple[pd.DataFrame, pd.DataFrame]:
     tickets = x.tickets.assign(created_at=ts(x.tickets["created_at"]))
     entries = x.time_entries.assign(logged_at=ts(x.time_entries["logged_at"]), minutes=num(x.time_entries["minutes"]))
     events = ts(x.events["occurred_at"])
-    as_of = max(
-        month_of(s).max() for s in (invoices["created_at"], tx["occurred_at"], charges["created_at"],
-                                     tickets["created_at"], entries["logged_at"], events)
+    as_of_date = max(
+        s.max().normalize() for s in (invoices["created_at"], tx["occurred_at"], charges["created_at"],
+                                      tickets["created_at"], entries["logged_at"], events)
     )  # fmt: skip
+    as_of = as_of_date.to_period("M").to_timestamp()
     # Periods run past as_of (annual plans): rates are needed up to the last period end.
     rates = daily_rates(x, max(ts(x.lines["period_end"]).max(), as_of + pd.offsets.MonthEnd(0)))
 
     parts = []
-    # Revenue: every line of a counted invoice, spread over its service days.
+    # Lines of invoices that count for revenue, or (drafts too) for MRR.
     lines = x.lines.merge(
-        invoices.loc[invoices["status"].isin(REVENUE_STATUSES), ["invoice_id", "customer_id", "created_at"]],
+        invoices.loc[invoices["status"].isin(MRR_STATUSES), ["invoice_id", "customer_id", "created_at", "status"]],
         on="invoice_id",
     )
     lines["usd"] = to_usd(lines, "amount", "created_at", x, rates)
     lines["start"], lines["end"] = ts(lines["period_start"]), ts(lines["period_end"])
     lines["days"] = (lines["end"] - lines["start"]).dt.days
     lines["account_id"] = billing_account(lines["customer_id"])
+    # MRR at the month's last-day rate (the month in progress measured at as_of_date).
+    mrr = mrr_by_account_month(x, lines, rates, as_of_date)
+    # Revenue: every line of a counted invoice, spread over its service days.
+    lines = lines[lines["status"].isin(REVENUE_STATUSES)]
     at_once = (lines["type"] == "one_time") | ~(lines["days"] >= 1)
     once = lines[at_once]
     parts.append(pd.DataFrame({"account_id": once["account_id"], "month": month_of(once["created_at"]), "revenue": once["usd"]}))
@@ -180,8 +186,6 @@ def both_marts(x: Extracts) -> tuple[pd.DataFrame, pd.DataFrame]:
     spread["revenue"] = spread["usd"] * (overlap_end - overlap_start).dt.days / spread["days"]
     parts.append(spread[["account_id", "month", "revenue"]])
 
-    # MRR at the month's last-day rate.
-    mrr = mrr_by_account_month(x, lines, rates, as_of)
     parts.append(mrr[["account_id", "month", "mrr"]])
     movements = mrr_movements(mrr)
 
@@ -240,18 +244,19 @@ def both_marts(x: Extracts) -> tuple[pd.DataFrame, pd.DataFrame]:
     return result, movements
 
 
-def mrr_by_account_month(x: Extracts, lines: pd.DataFrame, rates: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+def mrr_by_account_month(x: Extracts, lines: pd.DataFrame, rates: pd.DataFrame, as_of_date: pd.Timestamp) -> pd.DataFrame:
     """mrr, previous month's mrr at this month's rate, and at its own rate, per account-month."""
+    as_of = as_of_date.to_period("M").to_timestamp()
     recurring = lines[lines["type"].isin({"subscription", "discount"}) & ~is_true(lines["proration"]) & (lines["days"] >= 1)].copy()
     recurring["monthly"] = in_major_units(recurring, "amount", x) / np.maximum(1, np.round(recurring["days"] / 30.4375))
-    # Month M counts when period_start <= last day of M < period_end.
+    # Month M counts when period_start <= d(M) < period_end: d(M) is M's last day, as_of_date in as_of's month.
     recurring["month"] = [
         pd.period_range(s, e - pd.Timedelta(days=1), freq="M") for s, e in zip(recurring["start"], recurring["end"])
     ]
     recurring = recurring.explode("month")
     recurring["month"] = recurring["month"].dt.to_timestamp()
-    last_day = recurring["month"] + pd.offsets.MonthEnd(0)
-    recurring = recurring[(recurring["start"] <= last_day) & (last_day < recurring["end"]) & (recurring["month"] <= as_of)]
+    measured_on = (recurring["month"] + pd.offsets.MonthEnd(0)).where(recurring["month"] != as_of, as_of_date)
+    recurring = recurring[(recurring["start"] <= measured_on) & (measured_on < recurring["end"]) & (recurring["month"] <= as_of)]
     by_currency = recurring.groupby(["account_id", "currency", "month"], as_index=False)["monthly"].sum()
     # Every account-month from the first recurring month to as_of, so churn months exist.
     first = by_currency.groupby("account_id")["month"].min()

@@ -172,11 +172,19 @@ def dependency_order(models: dict[str, SqlModel]) -> list[SqlModel]:
     return ordered
 
 
+# The one rounding rule for money (docs/metrics.md, "General rules"): an amount is rounded
+# half-even to 6 decimals once, where it is converted, and is DECIMAL(38,6) from there on, so
+# that sums are exact and do not depend on the order in which an engine adds them.
+MONEY_MACRO = "CREATE OR REPLACE TEMP MACRO money(x) AS CAST(round_even(x, 6) AS DECIMAL(38, 6))"
+
+
 def use_model_schemas(con: duckdb.DuckDBPyConnection) -> None:
-    """Let SQL name any model or staged table without a schema (the layers are the search path)."""
+    """Let SQL name any model or staged table without a schema (the layers are the search path)
+    and use the ``money()`` rounding rule."""
     for layer in LAYERS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(layer)}")
     con.execute(f"SET search_path = '{','.join(('main', *LAYERS))}'")
+    con.execute(MONEY_MACRO)
 
 
 def build_model(con: duckdb.DuckDBPyConnection, model: SqlModel) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -49,9 +50,14 @@ def ingest(
     )
 
 
-def query(warehouse: WarehouseResource, sql: str) -> list[tuple]:
+def query(warehouse: WarehouseResource, sql: str, exact: bool = False) -> list[tuple]:
+    """Rows of ``sql`` on the working database. Money (DECIMAL) comes back as float so that
+    hand-computed expectations compare with ``pytest.approx``; ``exact=True`` keeps Decimal."""
     with duckdb.connect(str(warehouse.working_db_path), read_only=True) as con:
-        return con.execute(sql).fetchall()
+        rows = con.execute(sql).fetchall()
+    if exact:
+        return rows
+    return [tuple(float(v) if isinstance(v, Decimal) else v for v in row) for row in rows]
 
 
 def materialization_metadata(result: ExecuteInProcessResult, key_path: list[str]) -> dict:

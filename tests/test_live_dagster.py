@@ -13,6 +13,8 @@ One server for the module; the tests run in order on the golden landing folder:
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import json
 import os
 import shutil
@@ -285,5 +287,6 @@ def test_a_late_extract_triggers_exactly_one_sensor_run_which_updates_its_month_
     # The late settled transaction: its network cost 500 cents, and one more settled transaction
     # at January's infrastructure cost of 0.01 USD.
     processing, infra, cogs = before_rows.pop(jan)
-    assert after_rows.pop(jan) == pytest.approx((processing + 5.00, infra + 0.01, cogs + 5.01))
+    # Money is exact DECIMAL: the late row adds exactly its converted amounts.
+    assert after_rows.pop(jan) == (processing + Decimal("5.00"), infra + Decimal("0.01"), cogs + Decimal("5.01"))
     assert after_rows == before_rows  # every other account-month as published before

@@ -120,8 +120,10 @@ def test_krw_credit_one_time_and_invoice_statuses_of_a3(golden):
     assert_close(a3["2025-01"], dict(revenue=0, mrr=0, cogs=0, gross_margin_pct=None, contribution_margin_pct=None))
     # L5 monthly plan 200; L6 zero-day credit -50 and L7 one_time 100 both in the invoice month.
     assert_close(a3["2025-02"], dict(revenue=200 - 50 + 100, mrr=200, payment_fees=5000 / 1000))
-    # March: only the uncollectible invoice I6 counts (I4 void and I5 draft are excluded).
-    assert_close(a3["2025-03"], dict(revenue=200, mrr=200))
+    # March revenue: only the uncollectible invoice I6 counts (I4 void and I5 draft never are
+    # revenue). MRR counts drafts (revision 2: a draft is the next period of a live
+    # subscription): I6's 200 + I5's 200; the void I4 never counts.
+    assert_close(a3["2025-03"], dict(revenue=200, mrr=200 + 200))
 
 
 def test_unattributed_pseudo_accounts_keep_what_does_not_link(golden):

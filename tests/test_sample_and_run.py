@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -161,3 +162,18 @@ def test_the_sample_tells_its_story(sample_run):
     # Engagement amplifies cost in the sample: trailing engagement and cost to serve rank together.
     rho = query(sample_run, "SELECT spearman_engagement_cost_to_serve FROM marts.engagement_cost_correlation WHERE segment = 'all' ORDER BY month DESC LIMIT 1")
     assert rho[0][0] > 0.2
+
+
+def test_the_month_in_progress_shows_no_churn_spike(sample_run):
+    """The sample's last drop keeps the newest invoices in draft, as billing systems do: with
+    drafts counted for MRR (measured at as_of_date), the last month churns like a usual month and
+    has new customers (before revision 2 it showed ~4x the usual churn and no new MRR)."""
+    as_of_date, as_of_month = query(sample_run, "SELECT as_of_date, as_of_month FROM intermediate.int_periods")[0]
+    drafts = query(sample_run, f"SELECT count(*) FROM staging.stg_billing__invoices WHERE status = 'draft' AND created_at >= DATE '{as_of_date}' - 7")
+    assert drafts[0][0] > 100
+    rows = query(sample_run, "SELECT month, churn, new FROM marts.retention WHERE segment = 'all' ORDER BY month DESC LIMIT 13")
+    (month, churn, new), earlier = rows[0], rows[1:]
+    assert month == as_of_month
+    usual_churn = statistics.median(r[1] for r in earlier)
+    assert churn <= 1.5 * usual_churn, (churn, usual_churn)
+    assert new > 0

@@ -60,7 +60,8 @@ def test_asset_graph_lineage_comes_from_the_sql():
     assert AssetKey(["intermediate", "int_revenue_by_line_month"]) in economics
     assert AssetKey(["intermediate", "int_account_months"]) in economics
     spine = deps[AssetKey(["intermediate", "int_account_months"])]
-    assert AssetKey(["staging", "stg_billing__invoices"]) in spine
+    assert AssetKey(["intermediate", "int_invoices_valued"]) in spine
+    assert AssetKey(["staging", "stg_billing__invoices"]) in deps[AssetKey(["intermediate", "int_invoices_valued"])]
     fx = deps[AssetKey(["intermediate", "int_fx_daily"])]
     assert fx == {
         AssetKey(["intermediate", "int_rates_daily"]),

@@ -2,7 +2,9 @@
 -- directly to the staged extracts through as_of_month (metrics.md, "Reconciliation
 -- invariants"). Written independently of the intermediate fact models: revenue is clipped at the
 -- end of as_of_month instead of spread month by month, costs are summed straight from staging.
--- Returns one row per column that differs by a cent or more (no row: the check passes).
+-- A fact with no rate in effect (its own, or its invoice's or exception ticket's) contributes
+-- nothing here either. Returns one row per column that differs by a cent or more (no row: the
+-- check passes).
 with periods as (
     select * from int_periods
 ),
@@ -24,7 +26,7 @@ mart as (
 ),
 
 revenue as (
-    select sum(
+    select sum(money(
         lines.amount * fx.minor_unit_to_reporting
         * case
             when date_diff('day', lines.period_start, lines.period_end) >= 1 and lines.type <> 'one_time'
@@ -34,9 +36,11 @@ revenue as (
                 )) / date_diff('day', lines.period_start, lines.period_end)
             else 1
         end
-    ) as revenue
+    )) as revenue
     from stg_billing__invoice_line_items as lines
     inner join stg_billing__invoices as invoices on invoices.invoice_id = lines.invoice_id
+    inner join int_fx_daily as invoice_fx
+        on invoice_fx.currency = invoices.currency and invoice_fx.rate_date = cast(invoices.created_at as date)
     inner join int_fx_daily as fx on fx.currency = lines.currency and fx.rate_date = cast(invoices.created_at as date)
     cross join periods
     where invoices.status in ('open', 'paid', 'uncollectible')
@@ -44,18 +48,19 @@ revenue as (
 
 transactions as (
     select
-        sum(transactions.processing_cost * fx.minor_unit_to_reporting) as processing_cost,
-        sum(case when transactions.status = 'settled' then infra.rate * usd.unit_to_reporting else 0 end) as infra_cost
+        sum(money(transactions.processing_cost * fx.minor_unit_to_reporting)) as processing_cost,
+        sum(case when transactions.status = 'settled' then money(infra.rate * usd.unit_to_reporting) else 0 end) as infra_cost
     from stg_billing__transactions as transactions
     inner join int_fx_daily as fx on fx.currency = transactions.currency and fx.rate_date = cast(transactions.occurred_at as date)
-    inner join int_rates_daily as infra
+    left join int_rates_daily as infra
         on infra.rate_kind = 'infra_per_settled_transaction_usd' and infra.rate_date = cast(transactions.occurred_at as date)
-    inner join usd on usd.rate_date = cast(transactions.occurred_at as date)
+    left join usd on usd.rate_date = cast(transactions.occurred_at as date)
     where transactions.status in ('settled', 'refunded', 'disputed')
+        and (transactions.status <> 'settled' or infra.rate * usd.unit_to_reporting is not null)
 ),
 
 fees as (
-    select sum(charges.fee * fx.minor_unit_to_reporting) as payment_fees
+    select sum(money(charges.fee * fx.minor_unit_to_reporting)) as payment_fees
     from stg_billing__charges as charges
     inner join int_fx_daily as fx on fx.currency = charges.currency and fx.rate_date = cast(charges.created_at as date)
     where charges.status in ('succeeded', 'refunded')
@@ -66,7 +71,7 @@ agent_time as (
         sum(case when not tickets.is_exception then cost end) as support_cost,
         sum(case when tickets.is_exception then cost end) as exception_agent_cost
     from (
-        select entries.ticket_id, entries.minutes / 60.0 * rates.rate * usd.unit_to_reporting as cost
+        select entries.ticket_id, money(entries.minutes / 60.0 * rates.rate * usd.unit_to_reporting) as cost
         from stg_support__time_entries as entries
         inner join int_rates_daily as rates
             on rates.rate_kind = 'agent_hourly_usd'
@@ -76,14 +81,20 @@ agent_time as (
     ) as entry_costs
     inner join (
         select
-            ticket_id,
-            category in ('reconciliation_break', 'chargeback', 'manual_review', 'compliance_query', 'custom_workflow') as is_exception
-        from stg_support__tickets
+            tickets.ticket_id,
+            tickets.category in ('reconciliation_break', 'chargeback', 'manual_review', 'compliance_query', 'custom_workflow') as is_exception,
+            unit_rates.rate is not null as has_unit_rate
+        from stg_support__tickets as tickets
+        left join int_rates_daily as unit_rates
+            on unit_rates.rate_kind = 'exception_unit_usd'
+            and unit_rates.rate_key = tickets.category
+            and unit_rates.rate_date = cast(tickets.created_at as date)
     ) as tickets on tickets.ticket_id = entry_costs.ticket_id
+    where not tickets.is_exception or tickets.has_unit_rate
 ),
 
 exception_units as (
-    select sum(rates.rate * usd.unit_to_reporting) as exception_unit_cost
+    select sum(money(rates.rate * usd.unit_to_reporting)) as exception_unit_cost
     from stg_support__tickets as tickets
     inner join int_rates_daily as rates
         on rates.rate_kind = 'exception_unit_usd'
@@ -93,7 +104,7 @@ exception_units as (
 ),
 
 engagement as (
-    select sum(costs.cost_per_enrolled_account_usd * usd.unit_to_reporting) as engagement_cost
+    select sum(money(costs.cost_per_enrolled_account_usd * usd.unit_to_reporting)) as engagement_cost
     from (
         select
             programs.cost_per_enrolled_account_usd,

@@ -1,7 +1,8 @@
 -- The dense account x month spine of the account-month marts (metrics.md, "Periods"): every
 -- account from its first active month through as_of_month. The first active month is the
 -- earliest month with recognised revenue, MRR > 0, a non-zero cost line, an invoice created (any
--- status), an engagement event, a ticket created or a program enrollment.
+-- status), an engagement event, a ticket created or a program enrollment. Quarantined facts are
+-- not in the valued models, so they never make a month active.
 with activity as (
     select account_id, month from int_revenue_by_line_month where revenue <> 0
     union all
@@ -17,9 +18,7 @@ with activity as (
     union all
     select account_id, month from int_engagement_costs where engagement_cost <> 0
     union all
-    select coalesce(customers.account_id, 'unattributed:billing'), cast(date_trunc('month', invoices.created_at) as date)
-    from stg_billing__invoices as invoices
-    left join int_customer_accounts as customers on customers.customer_id = invoices.customer_id
+    select account_id, cast(date_trunc('month', created_at) as date) from int_invoices_valued
     union all
     select coalesce(accounts.account_id, 'unattributed:crm'), cast(date_trunc('month', events.occurred_at) as date)
     from stg_crm__engagement_events as events

@@ -1,7 +1,8 @@
 -- Engagement program cost per enrollment and month (metrics.md, "Costs"): the program's
 -- cost_per_enrolled_account_usd in every month from the enrollment month through the month that
--- contains enrolled_at + evaluation_window_days, at the month's last-day rate, through
--- as_of_month. Enrollments of unknown or deleted accounts fall under 'unattributed:crm';
+-- contains enrolled_at + evaluation_window_days, at the month's last-day rate (converted and
+-- rounded once, money()), through as_of_month; NULL where no rate is in effect (listed in
+-- rate_quarantine, adds nothing). Enrollments of unknown or deleted accounts fall under 'unattributed:crm';
 -- enrollments without their program are orphans.
 with enrollment_months as (
     select
@@ -39,7 +40,7 @@ select
     enrollment_months.account_id,
     enrollment_months.month,
     last_day(enrollment_months.month) as fact_date,
-    enrollment_months.cost_per_enrolled_account_usd * usd.unit_to_reporting as engagement_cost
+    money(enrollment_months.cost_per_enrolled_account_usd * usd.unit_to_reporting) as engagement_cost
 from enrollment_months
 cross join int_periods as periods
 left join usd on usd.rate_date = last_day(enrollment_months.month)

@@ -1,7 +1,8 @@
 -- MRR per account and month M, valued at M's last-day rates (metrics.md, "MRR", "Retention"):
 -- mrr (this month's recurring amounts), previous_mrr (last month's amounts at this month's
 -- rates: constant currency) and mrr_12_months_ago (the amounts of M-12 at M's rates). A negative
--- sum (a discount larger than the plan) counts as 0. Rows run through as_of_month and include the
+-- sum (a discount larger than the plan) counts as 0. Each currency's amount is converted and
+-- rounded once (money()), so the sums are exact. Rows run through as_of_month and include the
 -- month after the last recurring month (where previous_mrr is the churned amount).
 with lags as (
     select lag_months from (values (0), (1), (12)) as lags (lag_months)
@@ -25,7 +26,7 @@ valued as (
         shifted.account_id,
         shifted.lag_months,
         shifted.month,
-        sum(shifted.monthly_amount_minor * fx.minor_unit_to_reporting) as amount
+        sum(money(shifted.monthly_amount_minor * fx.minor_unit_to_reporting)) as amount
     from shifted
     inner join int_fx_daily as fx
         on fx.currency = shifted.currency

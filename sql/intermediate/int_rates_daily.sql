@@ -18,11 +18,30 @@ with effective_rates as (
     from stg_finance__infra_costs
 ),
 
+-- The calendar runs from the first staged fact, service period start or effective date, whichever
+-- is earliest, to the last day of the month of the latest staged fact (quarantined or not: a bound of the lookup,
+-- not a reporting boundary; int_periods says which facts count).
+staged_fact_times as (
+    select min(created_at) as first_at, max(created_at) as last_at from stg_billing__invoices
+    union all
+    select min(occurred_at), max(occurred_at) from stg_billing__transactions
+    union all
+    select min(created_at), max(created_at) from stg_billing__charges
+    union all
+    select min(created_at), max(created_at) from stg_support__tickets
+    union all
+    select min(logged_at), max(logged_at) from stg_support__time_entries
+    union all
+    select min(occurred_at), max(occurred_at) from stg_crm__engagement_events
+    union all
+    select min(period_start), null from stg_billing__invoice_line_items
+),
+
 bounds as (
     select
-        least((select min(effective_from) from effective_rates), periods.first_day) as first_day,
-        periods.as_of_last_day as last_day
-    from int_periods as periods
+        least((select min(effective_from) from effective_rates), cast(min(first_at) as date)) as first_day,
+        cast(last_day(max(last_at)) as date) as last_day
+    from staged_fact_times
 ),
 
 calendar as (

@@ -1,9 +1,11 @@
--- Recognised revenue per line and month (metrics.md, "Revenue"): a line with a service period
--- [period_start, period_end) of at least one day is spread over its days, each month getting
--- amount * days in that month / days in the period; a zero-day line and every one_time line
--- falls in the month of its invoice's created_at. Months after as_of_month are deferred.
+-- Recognised revenue per line and month (docs/metrics.md, "Revenue"): lines of invoices that
+-- count for revenue; a line with a service period [period_start, period_end) of at least one day
+-- is spread over its days, each month getting amount * days in that month / days in the period;
+-- a zero-day line and every one_time line falls in the month of its invoice's created_at.
+-- Each month's share is converted at the invoice date and rounded once (money()). Months after
+-- as_of_month are deferred.
 with lines as (
-    select * from int_invoice_lines_recognised where amount_reporting is not null
+    select * from int_invoice_lines_valued where counts_for_revenue
 ),
 
 spread_line_months as (
@@ -19,13 +21,15 @@ spread as (
         customer_id,
         account_id,
         month,
-        amount_reporting
+        money(
+            amount * fx_factor
             * date_diff(
                 'day',
                 greatest(period_start, month),
                 least(period_end, cast(month + interval 1 month as date))
             )
-            / period_days as revenue
+            / period_days
+        ) as revenue
     from spread_line_months
 ),
 
@@ -35,7 +39,7 @@ point_in_time as (
         customer_id,
         account_id,
         cast(date_trunc('month', invoice_date) as date) as month,
-        amount_reporting as revenue
+        money(amount * fx_factor) as revenue
     from lines
     where period_days < 1 or type = 'one_time'
 ),

@@ -1,5 +1,7 @@
 -- Tickets with their conformed account and, for exceptions, the external unit cost in effect at
--- created_at (metrics.md, "Costs"). The five exception categories are listed here and only here.
+-- created_at, converted and rounded once (docs/metrics.md, "Costs"). The five exception
+-- categories are listed here and only here. An exception ticket with no unit cost in effect at
+-- its date is quarantined (rate_quarantine) and is not here; neither are its time entries.
 with tickets as (
     select
         *,
@@ -15,21 +17,29 @@ unit_costs as (
 
 usd as (
     select rate_date, unit_to_reporting from int_fx_daily where currency = 'USD'
+),
+
+rated as (
+    select
+        tickets.*,
+        unit_costs.rate * usd.unit_to_reporting as unit_cost_reporting
+    from tickets
+    left join unit_costs
+        on unit_costs.category = tickets.category
+        and unit_costs.rate_date = cast(tickets.created_at as date)
+    left join usd on usd.rate_date = cast(tickets.created_at as date)
 )
 
 select
-    tickets.ticket_id,
+    rated.ticket_id,
     coalesce(organizations.account_id, 'unattributed:support') as account_id,
-    tickets.organization_id,
-    tickets.category,
-    tickets.is_exception,
-    cast(date_trunc('month', tickets.created_at) as date) as month,
-    cast(tickets.created_at as date) as fact_date,
-    case when tickets.is_exception then unit_costs.rate * usd.unit_to_reporting else 0 end as unit_cost
-from tickets
+    rated.organization_id,
+    rated.category,
+    rated.is_exception,
+    cast(date_trunc('month', rated.created_at) as date) as month,
+    cast(rated.created_at as date) as fact_date,
+    case when rated.is_exception then money(rated.unit_cost_reporting) else money(0) end as unit_cost
+from rated
 left join int_organization_accounts as organizations
-    on organizations.organization_id = tickets.organization_id
-left join unit_costs
-    on unit_costs.category = tickets.category
-    and unit_costs.rate_date = cast(tickets.created_at as date)
-left join usd on usd.rate_date = cast(tickets.created_at as date)
+    on organizations.organization_id = rated.organization_id
+where not rated.is_exception or rated.unit_cost_reporting is not null

@@ -1,5 +1,7 @@
 -- Gross and contribution margin per account and month with every cost line (metrics.md,
 -- "Revenue", "Costs"), dense over int_account_months (first active month through as_of_month).
+-- Money is DECIMAL(38,6): sums of amounts rounded once where converted, so exact and
+-- independent of the order of addition; ratios are DOUBLE computed from those decimals.
 with revenue as (
     select account_id, month, sum(revenue) as revenue
     from int_revenue_by_line_month
@@ -75,18 +77,18 @@ margins as (
 select
     cast(account_id as varchar) as account_id,
     cast(month as date) as month,
-    cast(revenue as double) as revenue,
-    cast(mrr as double) as mrr,
-    cast(processing_cost as double) as processing_cost,
-    cast(payment_fees as double) as payment_fees,
-    cast(infra_cost as double) as infra_cost,
-    cast(support_cost as double) as support_cost,
-    cast(exception_handling_cost as double) as exception_handling_cost,
-    cast(cost_to_serve as double) as cost_to_serve,
-    cast(cogs as double) as cogs,
-    cast(revenue - cogs as double) as gross_margin,
+    cast(revenue as decimal(38, 6)) as revenue,
+    cast(mrr as decimal(38, 6)) as mrr,
+    cast(processing_cost as decimal(38, 6)) as processing_cost,
+    cast(payment_fees as decimal(38, 6)) as payment_fees,
+    cast(infra_cost as decimal(38, 6)) as infra_cost,
+    cast(support_cost as decimal(38, 6)) as support_cost,
+    cast(exception_handling_cost as decimal(38, 6)) as exception_handling_cost,
+    cast(cost_to_serve as decimal(38, 6)) as cost_to_serve,
+    cast(cogs as decimal(38, 6)) as cogs,
+    cast(revenue - cogs as decimal(38, 6)) as gross_margin,
     cast((revenue - cogs) / nullif(revenue, 0) as double) as gross_margin_pct,
-    cast(engagement_cost as double) as engagement_cost,
-    cast(revenue - cogs - engagement_cost as double) as contribution_margin,
+    cast(engagement_cost as decimal(38, 6)) as engagement_cost,
+    cast(revenue - cogs - engagement_cost as decimal(38, 6)) as contribution_margin,
     cast((revenue - cogs - engagement_cost) / nullif(revenue, 0) as double) as contribution_margin_pct
 from margins

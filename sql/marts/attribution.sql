@@ -64,6 +64,6 @@ select
     cast(attributed_rows as bigint) as attributed_rows,
     cast(total_rows - attributed_rows as bigint) as unattributed_rows,
     cast(attributed_rows / nullif(total_rows, 0) as double) as attributed_share,
-    cast(total_amount as double) as total_amount,
-    cast(attributed_amount as double) as attributed_amount
+    cast(total_amount as decimal(38, 6)) as total_amount,
+    cast(attributed_amount as decimal(38, 6)) as attributed_amount
 from rows_and_amounts

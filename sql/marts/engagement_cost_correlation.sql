@@ -1,7 +1,7 @@
 -- Does engagement amplify cost? Spearman rank correlation per month and segment (and 'all')
 -- between engagement_score_3m and cost_to_serve_3m across every live account with a dense row in
--- the month, zeros included (metrics.md). Ties get the average of their ranks; the coefficient
--- is the Pearson correlation of the ranks. NULL with fewer than 3 accounts or a constant side.
+-- the month, zeros included (docs/metrics.md). Ties get the average of their ranks; the
+-- coefficient is the Pearson correlation of the ranks. NULL with fewer than 3 accounts or a constant side.
 with live as (
     select
         economics.month,
@@ -20,25 +20,44 @@ segmented as (
     select month, 'all', account_id, engagement, cost from live
 ),
 
+-- Twice the average rank (2 * rank + ties - 1): an integer, so the sums below are exact and the
+-- coefficient is the same on every run whatever order an engine adds in.
 ranked as (
     select
         *,
-        rank() over (partition by month, segment order by engagement)
-            + (count(*) over (partition by month, segment, engagement) - 1) / 2.0 as engagement_rank,
-        rank() over (partition by month, segment order by cost)
-            + (count(*) over (partition by month, segment, cost) - 1) / 2.0 as cost_rank
+        2 * rank() over (partition by month, segment order by engagement)
+            + count(*) over (partition by month, segment, engagement) - 1 as engagement_rank2,
+        2 * rank() over (partition by month, segment order by cost)
+            + count(*) over (partition by month, segment, cost) - 1 as cost_rank2
     from segmented
 ),
 
-correlations as (
+rank_sums as (
     select
         month,
         segment,
         count(*) as accounts,
-        corr(engagement_rank, cost_rank) as spearman,
+        sum(engagement_rank2) as sum_x,
+        sum(cost_rank2) as sum_y,
+        sum(engagement_rank2 * engagement_rank2) as sum_xx,
+        sum(cost_rank2 * cost_rank2) as sum_yy,
+        sum(engagement_rank2 * cost_rank2) as sum_xy,
         min(engagement) < max(engagement) and min(cost) < max(cost) as both_vary
     from ranked
     group by month, segment
+),
+
+-- Pearson correlation of the ranks from the exact sums.
+correlations as (
+    select
+        month,
+        segment,
+        accounts,
+        both_vary,
+        cast(accounts * sum_xy - sum_x * sum_y as double)
+            / nullif(sqrt(cast(accounts * sum_xx - sum_x * sum_x as double) * cast(accounts * sum_yy - sum_y * sum_y as double)), 0)
+            as spearman
+    from rank_sums
 )
 
 select

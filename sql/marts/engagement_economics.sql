@@ -52,8 +52,8 @@ select
     cast(classified.month as date) as month,
     cast(classified.engagement_score as double) as engagement_score,
     cast(classified.engagement_score_3m as double) as engagement_score_3m,
-    cast(classified.revenue_3m as double) as revenue_3m,
-    cast(classified.cost_to_serve_3m as double) as cost_to_serve_3m,
+    cast(classified.revenue_3m as decimal(38, 6)) as revenue_3m,
+    cast(classified.cost_to_serve_3m as decimal(38, 6)) as cost_to_serve_3m,
     cast(classified.contribution_margin_pct_3m as double) as contribution_margin_pct_3m,
     cast(case
         when not classified.gets_quadrant then null

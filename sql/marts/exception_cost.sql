@@ -26,9 +26,9 @@ select
     cast(cells.category as varchar) as category,
     cast(coalesce(tickets.exception_count, 0) as bigint) as exception_count,
     cast(coalesce(agent_time.agent_minutes, 0) as double) as agent_minutes,
-    cast(coalesce(agent_time.agent_cost, 0) as double) as agent_cost,
-    cast(coalesce(tickets.unit_cost, 0) as double) as unit_cost,
-    cast(coalesce(agent_time.agent_cost, 0) + coalesce(tickets.unit_cost, 0) as double) as exception_handling_cost
+    cast(coalesce(agent_time.agent_cost, 0) as decimal(38, 6)) as agent_cost,
+    cast(coalesce(tickets.unit_cost, 0) as decimal(38, 6)) as unit_cost,
+    cast(coalesce(agent_time.agent_cost, 0) + coalesce(tickets.unit_cost, 0) as decimal(38, 6)) as exception_handling_cost
 from cells
 left join tickets using (account_id, month, category)
 left join agent_time using (account_id, month, category)

@@ -2,14 +2,15 @@
 -- this month's MRR with last month's, both at this month's rates (constant currency), so FX never
 -- shows up as expansion or churn; fx_effect carries it. New vs reactivation is decided on the
 -- account's whole history: any earlier month with MRR > 0 makes it a reactivation.
--- Identity (checked): mrr - mrr of the month before (each at its own rates)
---   = new + reactivation + expansion - contraction - churn + fx_effect.
+-- MRR is DECIMAL(38,6) (exact), so the comparisons are exact: no sub-cent noise can become an
+-- expansion or a contraction. Identity (checked): mrr - mrr of the month before (each at its own
+-- rates) = new + reactivation + expansion - contraction - churn + fx_effect + prior_period_adjustment.
 with months as (
     select
         spine.account_id,
         spine.month,
-        coalesce(rates.mrr, 0) as mrr,
-        coalesce(rates.previous_mrr, 0) as previous_mrr
+        coalesce(rates.mrr, money(0)) as mrr,
+        coalesce(rates.previous_mrr, money(0)) as previous_mrr
     from int_account_months as spine
     left join int_mrr_at_month_rates as rates using (account_id, month)
 ),
@@ -17,7 +18,7 @@ with months as (
 with_history as (
     select
         *,
-        coalesce(lag(mrr) over (partition by account_id order by month), 0) as previous_mrr_own_rates,
+        coalesce(lag(mrr) over (partition by account_id order by month), money(0)) as previous_mrr_own_rates,
         coalesce(max(case when mrr > 0 then 1 else 0 end) over (
             partition by account_id order by month rows between unbounded preceding and 1 preceding
         ), 0) = 1 as had_mrr_before
@@ -27,12 +28,15 @@ with_history as (
 select
     cast(account_id as varchar) as account_id,
     cast(month as date) as month,
-    cast(mrr as double) as mrr,
-    cast(previous_mrr as double) as previous_mrr,
-    cast(case when previous_mrr = 0 and mrr > 0 and not had_mrr_before then mrr else 0 end as double) as new,
-    cast(case when previous_mrr = 0 and mrr > 0 and had_mrr_before then mrr else 0 end as double) as reactivation,
-    cast(case when previous_mrr > 0 and mrr > previous_mrr then mrr - previous_mrr else 0 end as double) as expansion,
-    cast(case when previous_mrr > 0 and mrr > 0 and mrr < previous_mrr then previous_mrr - mrr else 0 end as double) as contraction,
-    cast(case when previous_mrr > 0 and mrr = 0 then previous_mrr else 0 end as double) as churn,
-    cast(previous_mrr - previous_mrr_own_rates as double) as fx_effect
+    cast(mrr as decimal(38, 6)) as mrr,
+    cast(previous_mrr as decimal(38, 6)) as previous_mrr,
+    cast(case when previous_mrr = 0 and mrr > 0 and not had_mrr_before then mrr else 0 end as decimal(38, 6)) as new,
+    cast(case when previous_mrr = 0 and mrr > 0 and had_mrr_before then mrr else 0 end as decimal(38, 6)) as reactivation,
+    cast(case when previous_mrr > 0 and mrr > previous_mrr then mrr - previous_mrr else 0 end as decimal(38, 6)) as expansion,
+    cast(case when previous_mrr > 0 and mrr > 0 and mrr < previous_mrr then previous_mrr - mrr else 0 end as decimal(38, 6)) as contraction,
+    cast(case when previous_mrr > 0 and mrr = 0 then previous_mrr else 0 end as decimal(38, 6)) as churn,
+    cast(previous_mrr - previous_mrr_own_rates as decimal(38, 6)) as fx_effect,
+    -- The MRR bridge across a month-end close (docs/metrics.md, "Closing periods"): 0 while no
+    -- month is closed.
+    cast(0 as decimal(38, 6)) as prior_period_adjustment
 from with_history

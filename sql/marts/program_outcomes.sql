@@ -13,23 +13,25 @@ live_accounts as (
     select account_id, segment from dim_account where segment is not null
 ),
 
--- Every target metric, long: one row per account, month and metric name.
+-- Every target metric, long: one row per account, month and metric name, as an exact decimal
+-- (12 places keep the ratio metrics' precision), so that the group sums below do not depend on
+-- the order of addition.
 metric_values as (
-    select account_id, month, 'revenue' as metric, revenue as value from account_month_economics
+    select account_id, month, 'revenue' as metric, cast(revenue as decimal(38, 12)) as value from account_month_economics
     union all
-    select account_id, month, 'mrr', mrr from account_month_economics
+    select account_id, month, 'mrr', cast(mrr as decimal(38, 12)) from account_month_economics
     union all
-    select account_id, month, 'gross_margin', gross_margin from account_month_economics
+    select account_id, month, 'gross_margin', cast(gross_margin as decimal(38, 12)) from account_month_economics
     union all
-    select account_id, month, 'gross_margin_pct', gross_margin_pct from account_month_economics
+    select account_id, month, 'gross_margin_pct', cast(gross_margin_pct as decimal(38, 12)) from account_month_economics
     union all
-    select account_id, month, 'cost_to_serve', cost_to_serve from account_month_economics
+    select account_id, month, 'cost_to_serve', cast(cost_to_serve as decimal(38, 12)) from account_month_economics
     union all
-    select account_id, month, 'exception_handling_cost', exception_handling_cost from account_month_economics
+    select account_id, month, 'exception_handling_cost', cast(exception_handling_cost as decimal(38, 12)) from account_month_economics
     union all
-    select account_id, month, 'contribution_margin', contribution_margin from account_month_economics
+    select account_id, month, 'contribution_margin', cast(contribution_margin as decimal(38, 12)) from account_month_economics
     union all
-    select account_id, month, 'engagement_score', engagement_score from engagement_economics
+    select account_id, month, 'engagement_score', cast(engagement_score as decimal(38, 12)) from engagement_economics
 ),
 
 treated as (
@@ -79,8 +81,14 @@ account_changes as (
         windows.arm,
         count(*) filter (where metric_values.month < windows.reference_month) as pre_months,
         count(*) filter (where metric_values.month >= windows.post_start) as post_months,
-        avg(metric_values.value) filter (where metric_values.month < windows.reference_month) as pre,
-        avg(metric_values.value) filter (where metric_values.month >= windows.post_start) as post
+        -- Each account's mean over the months where the metric exists, rounded once to 12
+        -- decimals, so that the group sums below are exact (the same on every run).
+        cast(sum(metric_values.value) filter (where metric_values.month < windows.reference_month)
+            / nullif(count(metric_values.value) filter (where metric_values.month < windows.reference_month), 0)
+            as decimal(38, 12)) as pre,
+        cast(sum(metric_values.value) filter (where metric_values.month >= windows.post_start)
+            / nullif(count(metric_values.value) filter (where metric_values.month >= windows.post_start), 0)
+            as decimal(38, 12)) as post
     from windows
     inner join metric_values
         on metric_values.account_id = windows.account_id

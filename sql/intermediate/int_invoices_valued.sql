@@ -1,0 +1,27 @@
+-- Invoices that can be valued: an FX rate of the invoice's currency is in effect at its
+-- created_at date (docs/metrics.md, "Money conversion"). An invoice without one is quarantined
+-- (rate_quarantine) and contributes to nothing: no mart, no total, no period boundary. Every
+-- status is kept; the two status rules live here and only here:
+-- counts_for_revenue: open, paid or uncollectible (docs/metrics.md, "Revenue"; also the invoices
+-- of working capital). counts_for_mrr: the same or a draft (a draft is the next period of a live
+-- subscription that billing has not finalised yet: never revenue, but the subscription is in
+-- force; "MRR"). Amounts stay in minor units: each rule converts them at the date it names.
+select
+    invoices.invoice_id,
+    invoices.customer_id,
+    coalesce(customers.account_id, 'unattributed:billing') as account_id,
+    invoices.subscription_id,
+    invoices.status,
+    invoices.status in ('open', 'paid', 'uncollectible') as counts_for_revenue,
+    invoices.status in ('open', 'paid', 'uncollectible', 'draft') as counts_for_mrr,
+    invoices.currency,
+    invoices.amount_due,
+    invoices.created_at,
+    invoices.paid_at,
+    invoices.updated_at,
+    cast(invoices.created_at as date) as fact_date
+from stg_billing__invoices as invoices
+inner join int_fx_daily as fx
+    on fx.currency = invoices.currency
+    and fx.rate_date = cast(invoices.created_at as date)
+left join int_customer_accounts as customers on customers.customer_id = invoices.customer_id
