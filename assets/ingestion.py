@@ -28,6 +28,7 @@ from pipelines.staging import STAGING_SCHEMA, build_staging, staging_table_name
 # Reading landing files is where transient failures happen (an extract still being copied in, a
 # file system hiccup): retry those steps a few times before failing the run. A retried step is
 # safe: loading a file is one transaction, and an already loaded file is skipped by content hash.
+# A file that cannot be read at all is not retried (see raw_table).
 LANDING_READ_RETRY = RetryPolicy(max_retries=3, delay=10, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
 
 
@@ -64,8 +65,10 @@ def _raw_asset(table: Table) -> AssetsDefinition:
         with warehouse.connect() as con:
             try:
                 report = load_table(con, table, warehouse.landing_path, load_id=context.run.run_id)
-            except IngestionError as error:  # a file-level problem: say which file, plainly
-                raise Failure(description=str(error)) from error
+            except IngestionError as error:
+                # A file that will never read (bad encoding, not Parquet, empty, missing
+                # columns): fail at once, naming the file, instead of retrying like an I/O error.
+                raise Failure(description=str(error), allow_retries=False) from error
             totals = table_totals(con, table)
             schema = table_schema(con, raw_table_name(table))
         for file_report in report.loaded:

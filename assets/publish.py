@@ -3,9 +3,14 @@
 It depends on every mart, so Dagster runs it only after them and after their blocking checks
 (a failed ERROR check skips it). It verifies that itself too: every check of the pipeline must
 have been evaluated in this run without a blocking failure, so that a partial run from the UI
-cannot publish marts whose checks did not run. Then ``pipelines.publish`` enforces the contracts
-and swaps the new ``marts.duckdb`` and Parquet exports in.
+cannot publish marts whose checks did not run. Then ``pipelines.publish`` enforces the contracts,
+writes the new publication folder (with this run's validation report, stamped as published) and
+switches ``<warehouse>/current`` to it; ``<warehouse>/validation/index.html`` links to the current
+publication's report.
 """
+
+import shutil
+from pathlib import Path
 
 from dagster import (
     AssetCheckKey,
@@ -20,8 +25,9 @@ from dagster import (
     asset,
 )
 
+from assets.quality_checks import RUN_FILE, run_report_dir, stamp_published
 from pipelines.ingest import manifest_fingerprint
-from pipelines.publish import PublishError, publish
+from pipelines.publish import CURRENT, PublishError, link_stable_paths, publish
 from pipelines.settings import PLATFORM_OWNER, WAREHOUSE_POOL, WarehouseResource
 from pipelines.sql_models import SqlModel, use_model_schemas
 
@@ -80,6 +86,35 @@ def require_marts_built_by_this_run(context: AssetExecutionContext, mart_keys: l
         )
 
 
+REPORT_DIR = "validation"  # inside a publication folder
+
+
+def report_into_publication(run_folder: Path):
+    """``before_switch`` hook: a copy of the run's report, stamped published, in the new folder.
+
+    The run's own folder is stamped only once the switch happened (see ``link_current_report``).
+    """
+
+    def copy(folder: Path, publish_id: str) -> None:
+        if (run_folder / RUN_FILE).exists():
+            shutil.copytree(run_folder, folder / REPORT_DIR)
+            stamp_published(folder / REPORT_DIR, publish_id)
+
+    return copy
+
+
+def link_current_report(warehouse: WarehouseResource, run_folder: Path, publish_id: str) -> None:
+    """Stamp the run's own report folder and point ``validation/index.html`` at the current
+    publication's report (replacing the old layout's page and per-suite JSON files)."""
+    if (run_folder / RUN_FILE).exists():
+        stamp_published(run_folder, publish_id)
+    warehouse_dir = Path(warehouse.warehouse_dir)
+    page = warehouse.validation_dir.relative_to(warehouse_dir) / "index.html"
+    link_stable_paths(warehouse_dir, {page.as_posix(): Path("..") / CURRENT / REPORT_DIR / "index.html"})
+    for legacy in warehouse.validation_dir.glob("*.json"):
+        legacy.unlink()
+
+
 def build_publish_asset(marts: list[SqlModel], check_keys: list[AssetCheckKey]) -> AssetsDefinition:
     mart_keys = [AssetKey([m.layer, m.name]) for m in marts]
 
@@ -92,28 +127,36 @@ def build_publish_asset(marts: list[SqlModel], check_keys: list[AssetCheckKey]) 
         pool=WAREHOUSE_POOL,
         description=(
             "The governed marts: <warehouse>/marts.duckdb (default schema) and "
-            "<warehouse>/parquet/<mart>/, replaced atomically when every check passed."
+            "<warehouse>/parquet/<mart>/, one publication folder switched in atomically when every "
+            "check passed; e-mail-like values masked as [redacted] (publish_log.redactions)."
         ),
     )
     def published_marts(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
         passed, warned = check_outcomes(context, check_keys)
         require_marts_built_by_this_run(context, mart_keys)
+        run_folder = run_report_dir(warehouse, context.run.run_id)
         with warehouse.connect() as con:
             fingerprint = manifest_fingerprint(con)
             use_model_schemas(con)
             try:
                 publication = publish(
-                    con, marts, warehouse.published_db_path.parent, warehouse.published_db_path,
-                    warehouse.parquet_dir, fingerprint, passed, warned,
+                    con, marts, Path(warehouse.warehouse_dir), fingerprint, passed, warned,
+                    before_switch=report_into_publication(run_folder),
                 )  # fmt: skip
             except PublishError as error:
                 raise Failure(description=str(error)) from error
-        context.log.info(f"published {publication.publish_id} to {publication.path}")
+        link_current_report(warehouse, run_folder, publication.publish_id)
+        context.log.info(f"published {publication.publish_id} to {publication.folder}")
+        for mart, columns in publication.redactions.items():
+            context.log.warning(f"{mart}: e-mail-like values masked as [redacted]: {columns}")
         return MaterializeResult(
             metadata={
                 "publish_id": publication.publish_id,
                 "path": MetadataValue.path(str(publication.path)),
+                "folder": MetadataValue.path(str(publication.folder)),
                 "row_counts": MetadataValue.json(publication.row_counts),
+                "redactions": MetadataValue.json(publication.redactions),
+                "report": MetadataValue.path(str(warehouse.validation_dir / "index.html")),
                 "checks_passed": passed,
                 "checks_failed_non_blocking": warned,
                 "input_fingerprint": fingerprint,

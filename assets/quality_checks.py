@@ -1,13 +1,21 @@
 """One Dagster asset check per Great Expectations suite in ``expectations/<schema>/<table>.json``.
 
 The suite runs inside DuckDB (``pipelines.ge_duckdb``); each expectation's result is in the
-check's metadata, and a readable HTML report of the latest results is written to
-``<warehouse>/validation/index.html``. Expectations of GE severity ``critical`` (the default)
-block everything downstream, publication included; ``warning`` ones are reported only.
+check's metadata, and a readable HTML report of the run is written to
+``<warehouse>/validation/runs/<run_id>/index.html``, headed by the Dagster run id, its start time
+and whether the run published. Only a run that publishes gets its report copied into its
+publication folder, and ``<warehouse>/validation/index.html`` links to the current publication's
+report: a failed run's page never passes for the description of the published marts.
+Expectations of GE severity ``critical`` (the default) block everything downstream, publication
+included; ``warning`` ones are reported only.
 """
 
 import html
 import json
+import os
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -56,17 +64,68 @@ def _describe(kwargs: dict) -> str:
     return " ".join(str(kwargs.get("unexpected_rows_query", "")).split())[:120]
 
 
-def write_report(warehouse: WarehouseResource, outcome: SuiteOutcome) -> None:
-    """Keep the latest result of every suite as JSON and render them all as one HTML page."""
-    folder = warehouse.validation_dir
-    folder.mkdir(parents=True, exist_ok=True)
+RUNS_DIR = "runs"
+RUN_FILE = "run.json"
+KEEP_RUN_REPORTS = 20
+
+
+def run_report_dir(warehouse: WarehouseResource, run_id: str) -> Path:
+    """Where a run's results and report are written: ``validation/runs/<run_id>/``."""
+    return warehouse.validation_dir / RUNS_DIR / run_id
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def write_report(warehouse: WarehouseResource, outcome: SuiteOutcome, run_id: str, started_at: datetime) -> Path:
+    """Keep the run's result of this suite as JSON and render the run's suites as one page.
+
+    The first suite of a run writes ``run.json`` (not published yet) and prunes the oldest run
+    folders. Returns the page.
+    """
+    folder = run_report_dir(warehouse, run_id)
+    if not folder.exists():
+        folder.mkdir(parents=True)
+        _write_atomically(folder / RUN_FILE, json.dumps({"run_id": run_id, "started_at": started_at.isoformat(), "publish_id": None}))
+        runs = sorted((p for p in folder.parent.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+        for old in runs[:-KEEP_RUN_REPORTS]:
+            shutil.rmtree(old, ignore_errors=True)
     rows = [
         {"expectation": o.expectation, "on": _describe(o.kwargs), "success": o.success, "severity": o.severity, "observed": str(o.observed)}
         for o in outcome.outcomes
     ]
-    (folder / f"{outcome.suite}.json").write_text(json.dumps({"suite": outcome.suite, "relation": outcome.relation, "results": rows}, indent=1))
+    _write_atomically(folder / f"{outcome.suite}.json", json.dumps({"suite": outcome.suite, "relation": outcome.relation, "results": rows}, indent=1))
+    return render_report(folder)
+
+
+def stamp_published(folder: Path, publish_id: str) -> None:
+    """Record in a run's report folder that the run published ``publish_id``, and re-render."""
+    run = json.loads((folder / RUN_FILE).read_text())
+    _write_atomically(folder / RUN_FILE, json.dumps({**run, "publish_id": publish_id}))
+    render_report(folder)
+
+
+def render_report(folder: Path) -> Path:
+    """``index.html`` of a run's folder: which run, when, published or not, then every suite."""
+    run = json.loads((folder / RUN_FILE).read_text())
+    if run["publish_id"]:
+        status = (
+            f"<p class=published>This run <b>published</b> the marts as publication "
+            f"<b>{html.escape(run['publish_id'])}</b>: these results describe them.</p>"
+        )
+    else:
+        status = (
+            "<p class=unpublished><b>Not published</b> by this run (when this page was written): "
+            "these results do not describe the published marts, whose report is "
+            "<code>&lt;warehouse&gt;/validation/index.html</code>.</p>"
+        )
     sections = []
     for path in sorted(folder.glob("*.json")):
+        if path.name == RUN_FILE:
+            continue
         suite = json.loads(path.read_text())
         failed = sum(not r["success"] for r in suite["results"])
         body = "".join(
@@ -79,12 +138,27 @@ def write_report(warehouse: WarehouseResource, outcome: SuiteOutcome) -> None:
             f"<h2>{html.escape(suite['suite'])} — {len(suite['results']) - failed}/{len(suite['results'])} passed</h2>"
             f"<table><tr><th>expectation</th><th>on</th><th>severity</th><th>result</th><th>observed</th></tr>{body}</table>"
         )
-    (folder / "index.html").write_text(
+    page = folder / "index.html"
+    _write_atomically(
+        page,
         "<!doctype html><meta charset=utf-8><title>Expectation results</title><style>"
         "body{font-family:sans-serif}td,th{padding:2px 8px;text-align:left}.critical{background:#fcc}"
-        ".warning{background:#ffd}</style><h1>Expectation results (latest run of each suite)</h1>"
-        + "".join(sections)
+        ".warning{background:#ffd}.unpublished{background:#fcc;padding:4px}.published{background:#cfc;padding:4px}</style>"
+        f"<h1>Expectation results of Dagster run {html.escape(run['run_id'])}</h1>"
+        f"<p class=run>Dagster run <code>{html.escape(run['run_id'])}</code>, started {html.escape(run['started_at'])}; "
+        f"page written {datetime.now(timezone.utc).isoformat(timespec='seconds')}.</p>"
+        + status
+        + "".join(sections),
     )
+    return page
+
+
+def run_started_at(context) -> datetime:
+    """The start time of the context's Dagster run (now, if the instance has no record of it)."""
+    record = context.instance.get_run_record_by_id(context.run.run_id)
+    if record is not None and record.start_time:
+        return datetime.fromtimestamp(record.start_time, timezone.utc)
+    return record.create_timestamp if record is not None else datetime.now(timezone.utc)
 
 
 def _suite_check(suite: Suite) -> AssetChecksDefinition:
@@ -99,7 +173,7 @@ def _suite_check(suite: Suite) -> AssetChecksDefinition:
     def expectation_suite(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
         parameters = suite_parameters(warehouse) if _uses_parameters(suite) else {}
         (outcome,) = validate_suites(warehouse.working_db_path, [suite], parameters)
-        write_report(warehouse, outcome)
+        page = write_report(warehouse, outcome, context.run.run_id, run_started_at(context))
         failed = [o for o in outcome.outcomes if not o.success]
         for o in failed:
             context.log.warning(f"{suite.name}: {o.severity} {o.expectation} on {_describe(o.kwargs)} failed (observed {o.observed})")
@@ -115,7 +189,7 @@ def _suite_check(suite: Suite) -> AssetChecksDefinition:
                 "failed": len(failed),
                 "blocking_failed": len(outcome.blocking_failures),
                 "results": MetadataValue.md(table),
-                "report": MetadataValue.path(str(warehouse.validation_dir / "index.html")),
+                "report": MetadataValue.path(str(page)),
             },
         )
 

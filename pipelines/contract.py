@@ -17,7 +17,9 @@ class Column:
 
     ``type`` is a DuckDB type name. ``enum`` lists the allowed values (matched case-insensitively,
     stored lower-case); ``currency`` marks an ISO code that must exist in ``finance/currencies``
-    (stored upper-case); ``min``/``max`` bound numeric values (inclusive).
+    (stored upper-case); ``min``/``max`` bound numeric values (inclusive; ``min_exclusive`` makes
+    ``min`` itself out of range, e.g. minutes > 0). A value outside its bounds is quarantined as
+    ``out_of_range(<column>)``.
     """
 
     name: str
@@ -27,6 +29,21 @@ class Column:
     currency: bool = False
     min: float | None = None
     max: float | None = None
+    min_exclusive: bool = False
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """A contract rule on a row rather than one value, e.g. a range that depends on another column.
+
+    ``violation`` is a SQL condition over the row's typed contract columns (enums already lower
+    case) that is true when the row breaks the rule; such a row is quarantined as ``rule``.
+    Staging states the same condition again as an expectation.
+    """
+
+    rule: str
+    violation: str
+    description: str
 
 
 @dataclass(frozen=True)
@@ -39,6 +56,7 @@ class Table:
     primary_key: tuple[str, ...]
     description: str
     pii_columns: tuple[str, ...] = field(default=())
+    row_rules: tuple[RowRule, ...] = field(default=())
 
     @property
     def qualified_name(self) -> str:
@@ -75,6 +93,7 @@ def _opt(name: str, type: str = "VARCHAR", **kwargs) -> Column:
 
 
 TS = "TIMESTAMP"
+_SIGNED_DOWN = "('discount', 'credit')"  # line item types whose amount is <= 0
 UPDATED_AT = _c("updated_at", TS)
 IS_DELETED = _c("is_deleted", "BOOLEAN")
 
@@ -87,6 +106,7 @@ EVENT_TYPES = (
     "nps_response",
     "qbr_meeting",
     "report_download",
+    "unsubscribe",  # contract revision 2
 )
 EXCEPTION_CATEGORIES = (
     "reconciliation_break",
@@ -228,8 +248,8 @@ TABLES: tuple[Table, ...] = (
             _opt("subscription_id"),
             _c("status", enum=("draft", "open", "paid", "void", "uncollectible")),
             _c("currency", currency=True),
-            _c("amount_due", "BIGINT"),
-            _c("amount_paid", "BIGINT"),
+            _c("amount_due", "BIGINT", min=0),
+            _c("amount_paid", "BIGINT", min=0),
             _c("created_at", TS),
             _opt("due_at", TS),
             _opt("paid_at", TS),
@@ -255,6 +275,13 @@ TABLES: tuple[Table, ...] = (
         ),
         ("line_item_id",),
         "Invoice line items with their service period [period_start, period_end).",
+        row_rules=(
+            RowRule(
+                "out_of_range(amount)",
+                f"(type IN {_SIGNED_DOWN} AND amount > 0) OR (type NOT IN {_SIGNED_DOWN} AND amount < 0)",
+                "discount and credit lines are not positive; subscription, usage and one_time lines are not negative",
+            ),
+        ),
     ),
     Table(
         "billing",
@@ -264,9 +291,9 @@ TABLES: tuple[Table, ...] = (
             _c("customer_id"),
             _c("occurred_at", TS),
             _c("status", enum=("settled", "refunded", "disputed", "failed")),
-            _c("amount", "BIGINT"),
+            _c("amount", "BIGINT", min=0),
             _c("currency", currency=True),
-            _c("processing_cost", "BIGINT"),
+            _c("processing_cost", "BIGINT", min=0),
             UPDATED_AT,
         ),
         ("transaction_id",),
@@ -280,8 +307,8 @@ TABLES: tuple[Table, ...] = (
             _c("invoice_id"),
             _c("customer_id"),
             _c("created_at", TS),
-            _c("amount", "BIGINT"),
-            _c("fee", "BIGINT"),
+            _c("amount", "BIGINT", min=0),
+            _c("fee", "BIGINT", min=0),
             _c("currency", currency=True),
             _c("status", enum=("succeeded", "failed", "refunded")),
             UPDATED_AT,
@@ -326,7 +353,7 @@ TABLES: tuple[Table, ...] = (
             _c("ticket_id"),
             _c("agent_id"),
             _c("agent_tier", enum=AGENT_TIERS),
-            _c("minutes", "DOUBLE", min=0),
+            _c("minutes", "DOUBLE", min=0, min_exclusive=True),
             _c("logged_at", TS),
             UPDATED_AT,
         ),
@@ -340,7 +367,9 @@ TABLES: tuple[Table, ...] = (
         (
             _c("rate_date", "DATE"),
             _c("currency", currency=True),
-            _c("units_per_usd", "DOUBLE", min=0),
+            # The contract says >= 0, but 0 units per USD cannot be a rate: converting with it
+            # divides by zero. It is quarantined as out_of_range like a negative rate.
+            _c("units_per_usd", "DOUBLE", min=0, min_exclusive=True),
         ),
         ("rate_date", "currency"),
         "Daily FX rates: units of the currency per 1 USD (gaps on non-trading days).",

@@ -15,9 +15,30 @@ from collections import Counter
 from collections.abc import Mapping
 
 from dagster import DagsterEventType, LoggerDefinition, logger
+from dagster._core.execution.plan.objects import StepFailureData
 from dagster._core.log_manager import get_log_record_metadata, has_log_record_metadata
 
 CHECKS_STAGE = "checks"
+REASON_CHARS = 1000  # a reason is one line of the progress output, not a dump
+
+
+def failure_reason(failure: StepFailureData) -> str:
+    """Why a step failed, in the words of the code that gave up.
+
+    A ``Failure`` carries its own description (e.g. which file cannot be read, and why). Any
+    other error is wrapped by Dagster (a step that exhausted its retries says only "Exceeded
+    max_retries of 3"), so its cause chain is walked down to the original message.
+    """
+    if failure.user_failure_data is not None and failure.user_failure_data.description:
+        reason = failure.user_failure_data.description
+    else:
+        messages, error = [], failure.error
+        while error is not None:
+            messages.append(error.message.strip())
+            error = error.cause
+        reason = ": ".join(m for m in messages if m)
+    reason = " ".join(reason.split())
+    return reason if len(reason) <= REASON_CHARS else reason[:REASON_CHARS] + "..."
 
 
 class StageProgressHandler(logging.Handler):
@@ -55,7 +76,7 @@ class StageProgressHandler(logging.Handler):
                          f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")  # fmt: skip
             self._count(CHECKS_STAGE)
         elif event.event_type == DagsterEventType.STEP_FAILURE:
-            self.say(f"step failed: {event.step_key}: {event.step_failure_data.error.message.strip()}")
+            self.say(f"step failed: {event.step_key}: {failure_reason(event.step_failure_data)}")
 
     def _count(self, stage: str) -> None:
         self.done[stage] += 1

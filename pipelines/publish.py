@@ -1,14 +1,27 @@
-"""Write-audit-publish: the audited marts of the working database become ``marts.duckdb``.
+"""Write-audit-publish: the audited marts of the working database become the publication.
 
 The marts are built and checked in ``working.duckdb`` (the audit stage). Publishing then:
+
 1. enforces each mart's contract (``sql/marts/_models.yml``: columns in order with their data
-   types, PII class) and refuses personal data (the contract's PII columns of the extracts, or a
-   value that looks like an e-mail address in any text column);
-2. writes a complete new DuckDB file next to the published one (tables in its default schema,
-   plus ``publish_log``) and Parquet exports into a new folder;
-3. swaps them in by rename. A reader holding the old file open keeps reading the old file (the
-   rename does not touch it) and never sees half a publication; a failure before the swap leaves
-   the previous publication byte for byte as it was.
+   types, PII class) and refuses the extract contract's PII columns: those are a schema problem
+   that only a contract change can fix;
+2. writes the whole publication into its own folder, ``<warehouse>/publications/<publish_id>/``:
+   ``marts.duckdb`` (tables in its default schema, plus ``publish_log``), ``parquet/<mart>/`` and
+   ``publish_log.parquet``. A value that looks like an e-mail address, in any text column (or a
+   string inside a JSON, list or struct column), is masked as ``[redacted]`` by the SQL that copies
+   the mart, and counted in ``publish_log.redactions``: one address must not withhold every mart;
+3. switches to it with one rename of a symlink (``current -> publications/<publish_id>``). BI
+   paths never change: ``<warehouse>/marts.duckdb`` and ``<warehouse>/parquet`` are symlinks
+   into ``current/``, so the DuckDB file and the Parquet folder always belong to the same
+   publication. A reader holding an older publication keeps reading its own folder, which is not
+   modified and is kept for the next few publications;
+4. removes what killed publishes left (folders that never became current, ``*.tmp``) and old
+   publications.
+
+The old file is never opened for writing, and the log history is read from the previous folder's
+``publish_log.parquet``, so a reader holding ``marts.duckdb`` open, even read-write (DuckDB's lock
+is per process), never makes a publish fail. Publishes are serialised by the warehouse pool: the
+clean-up would otherwise remove another publish's folder in progress.
 """
 
 from __future__ import annotations
@@ -18,6 +31,7 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,6 +46,18 @@ PUBLISH_LOG = "publish_log"
 PII_COLUMNS = frozenset(c for table in TABLES for c in table.pii_columns)
 CODE_DIRS = ("pipelines", "assets", "sql", "expectations", "config")
 
+DB_NAME = "marts.duckdb"  # BI path <warehouse>/marts.duckdb (a symlink into current/)
+PARQUET_DIR = "parquet"  # BI path <warehouse>/parquet/<mart>/ (a symlink into current/)
+LOG_FILE = "publish_log.parquet"  # the log history, readable without any DuckDB file lock
+PUBLICATIONS = "publications"
+CURRENT = "current"
+KEEP_PUBLICATIONS = 3  # the current one and the two before it, which readers may still hold
+
+REDACTED = "[redacted]"
+# Quotes and backslashes are excluded so that, inside JSON text, a match never leaves a string.
+EMAIL = r'[^\s@"\\]+@[^\s@"\\]+\.[a-z]{2,}'
+JSON_STRING_WITH_EMAIL = r'"(?:[^"\\]|\\.)*?' + EMAIL + r'(?:[^"\\]|\\.)*"'
+
 
 class PublishError(Exception):
     """A publication refused: the message says which mart and which rule."""
@@ -42,7 +68,9 @@ class Publication:
     publish_id: str
     published_at: datetime
     row_counts: dict[str, int]
-    path: Path
+    path: Path  # <warehouse>/marts.duckdb, the stable path BI tools open
+    folder: Path  # <warehouse>/publications/<publish_id>
+    redactions: dict[str, dict[str, int]]
 
 
 def code_version(root: Path = Path(__file__).resolve().parent.parent) -> str:
@@ -77,20 +105,69 @@ def contract_violations(con: duckdb.DuckDBPyConnection, mart: SqlModel) -> list[
     pii = sorted(PII_COLUMNS & set(built_names))
     if pii:
         problems.append(f"personal data column(s) {', '.join(pii)}")
-    text_columns = [n for n, t in built if t == "VARCHAR"]
-    if text_columns:
-        looks_like_email = " OR ".join(f"regexp_matches({ident(c)}, '[^@ ]+@[^@ ]+\\.[a-z]+')" for c in text_columns)
-        count = con.execute(f"SELECT count(*) FROM {mart.relation} WHERE {looks_like_email}").fetchall()[0][0]
-        if count:
-            problems.append(f"{count} row(s) hold a value that looks like an e-mail address")
     return problems
 
 
-def _previous_log(con: duckdb.DuckDBPyConnection, published: Path) -> str:
-    """SQL selecting the publish_log rows of the current publication (none before the first)."""
+def masking(column: str, data_type: str) -> tuple[str, str | None]:
+    """(select expression, "this value holds an e-mail address" predicate) for one column.
+
+    A text value is replaced whole (a name often sits next to the address); in a JSON, list or
+    struct value each string holding an address is, through the value's JSON text, so the rest
+    of the value and its type survive. Values without an address are not touched (exact).
+    """
+    c = ident(column)
+    if data_type == "VARCHAR":
+        hit = f"regexp_matches({c}, {literal(EMAIL)}, 'i')"
+        return f"CASE WHEN {hit} THEN {literal(REDACTED)} ELSE {c} END AS {c}", hit
+    if "VARCHAR" in data_type or "JSON" in data_type:
+        text = f"to_json({c})::VARCHAR"
+        hit = f"regexp_matches({text}, {literal(EMAIL)}, 'i')"
+        masked = f"regexp_replace({text}, {literal(JSON_STRING_WITH_EMAIL)}, {literal(json.dumps(REDACTED))}, 'gi')::JSON"
+        return f"CASE WHEN {hit} THEN CAST({masked} AS {data_type}) ELSE {c} END AS {c}", hit
+    return c, None
+
+
+def _copy_mart(con: duckdb.DuckDBPyConnection, mart: SqlModel, folder: Path) -> tuple[int, dict[str, int]]:
+    """Copy one mart, masked, into the candidate database and its Parquet folder.
+
+    Returns (rows, {column: values masked}). The masking is part of the copy's own SELECT.
+    """
+    columns = [(r[0], r[1]) for r in con.execute(f"DESCRIBE {mart.relation}").fetchall()]
+    masks = [(name, *masking(name, data_type)) for name, data_type in columns]
+    hits = [(name, hit) for name, _, hit in masks if hit]
+    masked = {}
+    if hits:
+        counts = con.execute(f"SELECT {', '.join(f'count_if({hit})' for _, hit in hits)} FROM {mart.relation}").fetchall()[0]
+        masked = {name: count for (name, _), count in zip(hits, counts) if count}
+    table = f"candidate.main.{ident(mart.name)}"
+    order = ", ".join(ident(c) for c in mart.grain) or "ALL"
+    select = ", ".join(expression for _, expression, _ in masks)
+    con.execute(f"CREATE TABLE {table} AS SELECT {select} FROM {mart.relation} ORDER BY {order}")
+    target = folder / PARQUET_DIR / mart.name
+    target.mkdir(parents=True)
+    con.execute(f"COPY {table} TO {literal(str(target / (mart.name + '.parquet')))} (FORMAT parquet)")
+    return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0], masked
+
+
+def _previous_log(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, folder: Path) -> str:
+    """SQL selecting the log history of the current publication (empty before the first).
+
+    It is read from ``current/publish_log.parquet``: a plain file, no DuckDB lock. A warehouse of
+    the old layout (a regular ``marts.duckdb``) is read by attaching it read-only, or a copy of it
+    when another process holds it read-write.
+    """
+    log_file = warehouse_dir / CURRENT / LOG_FILE
+    if log_file.exists():
+        return f"SELECT * FROM read_parquet({literal(str(log_file))})"
+    published = warehouse_dir / DB_NAME
     if not published.exists():
         return ""
-    con.execute(f"ATTACH {literal(str(published))} AS previous (READ_ONLY)")
+    try:
+        con.execute(f"ATTACH {literal(str(published))} AS previous (READ_ONLY)")
+    except duckdb.IOException:  # locked by a read-write reader: its bytes are still the publication
+        copy = folder / ".previous.duckdb"
+        shutil.copyfile(published, copy)
+        con.execute(f"ATTACH {literal(str(copy))} AS previous (READ_ONLY)")
     return f"SELECT * FROM previous.main.{PUBLISH_LOG}"
 
 
@@ -98,13 +175,17 @@ def publish(
     con: duckdb.DuckDBPyConnection,
     marts: list[SqlModel],
     warehouse_dir: Path,
-    published: Path,
-    parquet_dir: Path,
     input_fingerprint: str,
     checks_passed: int,
     checks_failed: int,
+    before_switch: Callable[[Path, str], None] | None = None,
 ) -> Publication:
-    """Enforce the contracts, write the new publication beside the old one, swap it in."""
+    """Enforce the contracts, write a new publication folder, switch ``current`` to it.
+
+    ``before_switch(folder, publish_id)`` may add files (the validation report) to the folder
+    while it is not visible yet. Until the switch, a failure leaves the previous publication as
+    it was, byte for byte, and removes the new folder.
+    """
     violations = {m.name: contract_violations(con, m) for m in marts}
     violations = {name: problems for name, problems in violations.items() if problems}
     if violations:
@@ -112,49 +193,119 @@ def publish(
             "publish refused, contract violations: "
             + "; ".join(f"{name}: {', '.join(problems)}" for name, problems in violations.items())
         )
+    warehouse_dir = Path(warehouse_dir)
     now = datetime.now(timezone.utc)
     publish_id = f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-    candidate = warehouse_dir / f".{published.name}.{publish_id}.tmp"
-    parquet_candidate = warehouse_dir / f".parquet.{publish_id}.tmp"
+    folder = warehouse_dir / PUBLICATIONS / publish_id
+    switched = False
     try:
-        previous = _previous_log(con, published)
-        con.execute(f"ATTACH {literal(str(candidate))} AS candidate")
-        row_counts = {}
+        folder.mkdir(parents=True)
+        previous = _previous_log(con, warehouse_dir, folder)
+        con.execute(f"ATTACH {literal(str(folder / DB_NAME))} AS candidate")
+        row_counts, redactions = {}, {}
         for mart in marts:
-            order = ", ".join(ident(c) for c in mart.grain) or "ALL"
-            con.execute(f"CREATE TABLE candidate.main.{ident(mart.name)} AS SELECT * FROM {mart.relation} ORDER BY {order}")
-            row_counts[mart.name] = con.execute(f"SELECT count(*) FROM candidate.main.{ident(mart.name)}").fetchall()[0][0]
-            target = parquet_candidate / mart.name
-            target.mkdir(parents=True)
-            con.execute(f"COPY candidate.main.{ident(mart.name)} TO {literal(str(target / (mart.name + '.parquet')))} (FORMAT parquet)")
+            row_counts[mart.name], masked = _copy_mart(con, mart, folder)
+            if masked:
+                redactions[mart.name] = masked
         log_row = (
             f"SELECT {literal(publish_id)} AS publish_id, TIMESTAMPTZ {literal(now.isoformat())} AS published_at, "
             f"{array_literal(list(row_counts))} AS marts, {literal(json.dumps(row_counts))}::JSON AS row_counts, "
             f"{checks_passed}::INTEGER AS checks_passed, {checks_failed}::INTEGER AS checks_failed, "
-            f"{literal(input_fingerprint)} AS input_fingerprint, {literal(code_version())} AS code_version"
+            f"{literal(input_fingerprint)} AS input_fingerprint, {literal(code_version())} AS code_version, "
+            f"{literal(json.dumps(redactions))}::JSON AS redactions"
         )
         log_sql = f"{previous} UNION ALL BY NAME {log_row}" if previous else log_row
         con.execute(f"CREATE TABLE candidate.main.{PUBLISH_LOG} AS {log_sql} ORDER BY published_at")
-        con.execute("DETACH candidate")
-        if previous:
-            con.execute("DETACH previous")
-        os.replace(candidate, published)  # atomic on one file system: readers see old or new
-        _swap_folder(parquet_candidate, parquet_dir, publish_id)
+        con.execute(f"COPY candidate.main.{PUBLISH_LOG} TO {literal(str(folder / LOG_FILE))} (FORMAT parquet)")
+        history = [r[0] for r in con.execute(f"SELECT publish_id FROM candidate.main.{PUBLISH_LOG} ORDER BY published_at").fetchall()]
+        _detach(con)
+        (folder / ".previous.duckdb").unlink(missing_ok=True)
+        if before_switch is not None:
+            before_switch(folder, publish_id)
+        _switch(warehouse_dir, folder)
+        switched = True
     finally:
-        for name in ("candidate", "previous"):
-            attached = con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [name]).fetchall()[0][0]
-            if attached:
-                con.execute(f"DETACH {name}")
-        for leftover in (candidate, Path(f"{candidate}.wal")):
-            leftover.unlink(missing_ok=True)
-        shutil.rmtree(parquet_candidate, ignore_errors=True)
-    return Publication(publish_id, now, row_counts, published)
+        _detach(con)
+        if not switched:
+            shutil.rmtree(folder, ignore_errors=True)
+    link_stable_paths(warehouse_dir, {DB_NAME: Path(CURRENT) / DB_NAME, PARQUET_DIR: Path(CURRENT) / PARQUET_DIR})
+    remove_leftovers(warehouse_dir, history)
+    return Publication(publish_id, now, row_counts, warehouse_dir / DB_NAME, folder, redactions)
 
 
-def _swap_folder(new: Path, current: Path, publish_id: str) -> None:
-    """Replace ``current`` by ``new`` with two renames (a reader may briefly find no folder)."""
-    retired = current.with_name(f".{current.name}.{publish_id}.old")
-    if current.exists():
-        os.replace(current, retired)
-    os.replace(new, current)
-    shutil.rmtree(retired, ignore_errors=True)
+def _detach(con: duckdb.DuckDBPyConnection) -> None:
+    for name in ("candidate", "previous"):
+        attached = con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [name]).fetchall()[0][0]
+        if attached:
+            con.execute(f"DETACH {name}")
+
+
+def _fsync(*paths: Path) -> None:
+    """Flush files and folders to disk: a power cut must not switch to data still in the cache."""
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _switch(warehouse_dir: Path, folder: Path) -> None:
+    """The commit point: ``current`` is replaced by one rename(2) of a symlink, atomic on a POSIX
+    file system. The link is relative, so the warehouse folder can be moved or copied."""
+    _fsync(*sorted(folder.rglob("*")), folder)
+    link_stable_paths(warehouse_dir, {CURRENT: folder.relative_to(warehouse_dir)})
+    _fsync(warehouse_dir)
+
+
+def link_stable_paths(warehouse_dir: Path, links: dict[str, Path]) -> None:
+    """Make each ``warehouse_dir/<name>`` a symlink to its target (relative to its folder).
+
+    A missing path, a wrong link or a regular file (the old layout) is replaced by one rename; an
+    old-layout folder cannot be, so it is moved aside first (a moment without the path, once).
+    """
+    for name, target in links.items():
+        path = warehouse_dir / name
+        if path.is_symlink() and Path(os.readlink(path)) == target:
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(path.name + ".tmp")
+        _remove(temporary)
+        temporary.symlink_to(target)
+        if path.is_dir() and not path.is_symlink():
+            retired = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.old")
+            os.replace(path, retired)
+            os.replace(temporary, path)
+            _remove(retired)
+        else:
+            os.replace(temporary, path)
+
+
+def _is_leftover(name: str) -> bool:
+    """Names a killed publish can leave at the top of the warehouse (this layout and the old)."""
+    names = (CURRENT, DB_NAME, PARQUET_DIR)
+    if name in tuple(f"{n}.tmp" for n in names):
+        return True
+    return name.startswith(tuple(f".{n}." for n in names)) and name.endswith((".tmp", ".tmp.wal", ".old"))
+
+
+def remove_leftovers(warehouse_dir: Path, history: list[str]) -> None:
+    """Delete what killed publishes left, and the publications older than the kept ones.
+
+    ``history``: the ids of every publication that became current, oldest first (the new log).
+    A folder not in it never became current: a killed or failed publish.
+    """
+    keep = set(history[-KEEP_PUBLICATIONS:])
+    targets = [p for p in warehouse_dir.iterdir() if _is_leftover(p.name)]
+    publications = warehouse_dir / PUBLICATIONS
+    targets += [p for p in publications.iterdir() if p.name not in keep]
+    for path in targets:
+        _remove(path)
+
+
+def _remove(path: Path) -> None:
+    """Delete a file, a link (not its target) or a folder tree, if it exists."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

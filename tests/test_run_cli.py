@@ -40,7 +40,9 @@ def test_a_blocking_failure_is_named_as_it_happens_and_nothing_is_published(tmp_
     write(
         tmp_path / "landing", "billing/invoice_line_items/late/bad.csv",
         "line_item_id,invoice_id,type,amount,currency,period_start,period_end,proration,updated_at\n"
-        "L99,I1,subscription,-50000,USD,2025-01-01,2025-02-01,false,2025-01-01T00:00:00\n",
+        # A service period that ends before it starts: each value is valid on its own (ingestion
+        # loads it), the row breaks a rule that only the staging suite checks.
+        "L99,I1,subscription,50000,USD,2025-02-01,2025-01-01,false,2025-01-01T00:00:00\n",
     )  # fmt: skip
     completed = run_command(tmp_path / "landing", tmp_path / "warehouse")
     assert completed.returncode == 1

@@ -1,0 +1,103 @@
+"""The validation report names the run that produced it and whether that run published; a failed
+run's page never stands for the published marts."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import materialize
+
+from pipelines.definitions import all_assets, all_checks
+from pipelines.settings import WarehouseResource
+from tests.conftest import materialize_all, write
+from tests.golden_fixture import write_golden_landing
+
+
+def current_publish_id(warehouse_dir: Path) -> str:
+    with duckdb.connect(str(warehouse_dir / "marts.duckdb"), read_only=True) as con:
+        return con.execute("SELECT publish_id FROM publish_log ORDER BY published_at DESC LIMIT 1").fetchall()[0][0]
+
+
+@pytest.fixture(scope="module")
+def golden(tmp_path_factory) -> tuple[Path, str]:
+    root = tmp_path_factory.mktemp("golden")
+    write_golden_landing(root / "landing")
+    result = materialize_all(WarehouseResource(landing_dir=str(root / "landing"), warehouse_dir=str(root / "warehouse")))
+    return root, result.run_id
+
+
+@pytest.fixture
+def warehouse(golden, tmp_path: Path) -> WarehouseResource:
+    root, _ = golden
+    shutil.copytree(root / "landing", tmp_path / "landing")
+    shutil.copytree(root / "warehouse", tmp_path / "warehouse", symlinks=True)
+    return WarehouseResource(landing_dir=str(tmp_path / "landing"), warehouse_dir=str(tmp_path / "warehouse"))
+
+
+def test_the_current_report_is_the_publishing_runs_and_says_so(warehouse, golden):
+    _, run_id = golden
+    root = Path(warehouse.warehouse_dir)
+    publish_id = current_publish_id(root)
+    page = root / "validation" / "index.html"
+    assert os.readlink(page) == "../current/validation/index.html"  # part of the publication
+    text = page.read_text()
+    assert f"Dagster run <code>{run_id}</code>, started 20" in text
+    assert f"<b>published</b> the marts as publication <b>{publish_id}</b>" in text
+    assert "Not published" not in text and text.count("<h2>") == 32
+    run_folder = root / "validation" / "runs" / run_id
+    assert json.loads((run_folder / "run.json").read_text())["publish_id"] == publish_id
+    assert f"publication <b>{publish_id}</b>" in (run_folder / "index.html").read_text()  # the run's own copy
+
+
+def test_a_failed_run_writes_its_own_page_marked_not_published_and_leaves_the_current_one(warehouse, golden):
+    _, published_run = golden
+    root = Path(warehouse.warehouse_dir)
+    page = root / "validation" / "index.html"
+    before = page.read_bytes()
+    write(
+        Path(warehouse.landing_dir),
+        # A CRM account that takes a pseudo-account's id: dim_account's grain check fails.
+        "crm/accounts/late/a.csv",
+        "account_id,account_name,country,segment,risk_tier,created_at,is_deleted,updated_at\n"
+        "unattributed:billing,Impostor,US,smb,low,2024-06-01,false,2024-06-01\n",
+    )
+    result = materialize([*all_assets, *all_checks], resources={"warehouse": warehouse}, raise_on_error=False)
+    assert not result.success
+    assert page.read_bytes() == before  # the published marts' report, not this run's
+    assert published_run in page.read_text() and result.run_id not in page.read_text()
+    failed = (root / "validation" / "runs" / result.run_id / "index.html").read_text()
+    assert f"Dagster run <code>{result.run_id}</code>" in failed
+    assert "<b>Not published</b>" in failed and "FAIL" in failed
+    assert json.loads((root / "validation" / "runs" / result.run_id / "run.json").read_text())["publish_id"] is None
+
+
+def test_a_second_publishing_run_moves_the_current_report(warehouse, golden):
+    _, first_run = golden
+    root = Path(warehouse.warehouse_dir)
+    result = materialize_all(warehouse)
+    text = (root / "validation" / "index.html").read_text()
+    assert result.run_id in text and first_run not in text
+    assert current_publish_id(root) in text
+    first_page = (root / "validation" / "runs" / first_run / "index.html").read_text()
+    assert "<b>published</b>" in first_page  # the earlier run's own page still says it published
+
+
+def test_only_the_latest_run_reports_are_kept(tmp_path):
+    from datetime import datetime, timezone
+
+    from assets.quality_checks import KEEP_RUN_REPORTS, write_report
+    from pipelines.ge_duckdb import ExpectationOutcome, SuiteOutcome
+
+    warehouse = WarehouseResource(landing_dir=str(tmp_path / "landing"), warehouse_dir=str(tmp_path / "warehouse"))
+    outcome = SuiteOutcome("marts.dim_account", "marts.dim_account", [ExpectationOutcome("expect_x", {"column": "a"}, True, "critical", 0)])
+    runs = warehouse.validation_dir / "runs"
+    for i in range(KEEP_RUN_REPORTS + 2):
+        page = write_report(warehouse, outcome, f"run-{i:02d}", datetime.now(timezone.utc))
+        os.utime(page.parent, (i, i))  # folder ages in run order, whatever the clock resolution
+    assert sorted(p.name for p in runs.iterdir()) == [f"run-{i:02d}" for i in range(2, KEEP_RUN_REPORTS + 2)]
+    assert "Dagster run <code>run-21</code>" in page.read_text() and "<b>Not published</b>" in page.read_text()
