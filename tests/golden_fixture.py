@@ -10,8 +10,10 @@ FX (units per USD): EUR 0.8 from Wed 2025-01-01, 0.5 from Mon 2025-02-03 (the we
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+from pipelines.settings import WarehouseResource
 from tests.conftest import write
 
 FILES = {
@@ -146,3 +148,29 @@ E6,K404,ag1,l1,10,2025-03-02T10:00:00,2025-03-02T10:00:00
 def write_golden_landing(landing: Path) -> None:
     for relative_path, text in FILES.items():
         write(landing, relative_path, text)
+
+
+def publish_golden(root: Path) -> str:
+    """Write the golden landing folder under ``root`` and run and publish it once; the run id."""
+    from tests.conftest import materialize_all
+
+    write_golden_landing(root / "landing")
+    warehouse = WarehouseResource(landing_dir=str(root / "landing"), warehouse_dir=str(root / "warehouse"))
+    return materialize_all(warehouse).run_id
+
+
+def private_copy(root: Path, tmp_path: Path) -> WarehouseResource:
+    """A private copy of a published state (landing, working database, publications, links)."""
+    shutil.copytree(root / "landing", tmp_path / "landing")
+    shutil.copytree(root / "warehouse", tmp_path / "warehouse", symlinks=True)  # relative links
+    return WarehouseResource(landing_dir=str(tmp_path / "landing"), warehouse_dir=str(tmp_path / "warehouse"))
+
+
+def land_an_impostor_account(landing: Path) -> None:
+    """A late CRM account that takes a pseudo-account's id: dim_account's grain check fails."""
+    write(
+        landing,
+        "crm/accounts/late/a.csv",
+        "account_id,account_name,country,segment,risk_tier,created_at,is_deleted,updated_at\n"
+        "unattributed:billing,Impostor,US,smb,low,2024-06-01,false,2024-06-01\n",
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -14,8 +13,8 @@ from dagster import materialize
 
 from pipelines.definitions import all_assets, all_checks
 from pipelines.settings import WarehouseResource
-from tests.conftest import materialize_all, write
-from tests.golden_fixture import write_golden_landing
+from tests.conftest import materialize_all
+from tests.golden_fixture import land_an_impostor_account, private_copy, publish_golden
 
 
 def current_publish_id(warehouse_dir: Path) -> str:
@@ -26,17 +25,12 @@ def current_publish_id(warehouse_dir: Path) -> str:
 @pytest.fixture(scope="module")
 def golden(tmp_path_factory) -> tuple[Path, str]:
     root = tmp_path_factory.mktemp("golden")
-    write_golden_landing(root / "landing")
-    result = materialize_all(WarehouseResource(landing_dir=str(root / "landing"), warehouse_dir=str(root / "warehouse")))
-    return root, result.run_id
+    return root, publish_golden(root)
 
 
 @pytest.fixture
 def warehouse(golden, tmp_path: Path) -> WarehouseResource:
-    root, _ = golden
-    shutil.copytree(root / "landing", tmp_path / "landing")
-    shutil.copytree(root / "warehouse", tmp_path / "warehouse", symlinks=True)
-    return WarehouseResource(landing_dir=str(tmp_path / "landing"), warehouse_dir=str(tmp_path / "warehouse"))
+    return private_copy(golden[0], tmp_path)
 
 
 def test_the_current_report_is_the_publishing_runs_and_says_so(warehouse, golden):
@@ -59,13 +53,7 @@ def test_a_failed_run_writes_its_own_page_marked_not_published_and_leaves_the_cu
     root = Path(warehouse.warehouse_dir)
     page = root / "validation" / "index.html"
     before = page.read_bytes()
-    write(
-        Path(warehouse.landing_dir),
-        # A CRM account that takes a pseudo-account's id: dim_account's grain check fails.
-        "crm/accounts/late/a.csv",
-        "account_id,account_name,country,segment,risk_tier,created_at,is_deleted,updated_at\n"
-        "unattributed:billing,Impostor,US,smb,low,2024-06-01,false,2024-06-01\n",
-    )
+    land_an_impostor_account(Path(warehouse.landing_dir))
     result = materialize([*all_assets, *all_checks], resources={"warehouse": warehouse}, raise_on_error=False)
     assert not result.success
     assert page.read_bytes() == before  # the published marts' report, not this run's

@@ -21,8 +21,7 @@ from pipelines.definitions import all_assets, all_checks, sql_models
 from pipelines.publish import KEEP_PUBLICATIONS, publish
 from pipelines.settings import WarehouseResource
 from pipelines.sql_models import use_model_schemas
-from tests.conftest import materialize_all, write
-from tests.golden_fixture import write_golden_landing
+from tests.golden_fixture import land_an_impostor_account, private_copy, publish_golden
 
 REPO = Path(__file__).resolve().parent.parent
 MARTS = [m for m in sql_models.values() if m.layer == "marts"]
@@ -58,16 +57,13 @@ def publish_again(warehouse: WarehouseResource, **kwargs) -> publish_module.Publ
 @pytest.fixture(scope="module")
 def golden(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("golden")
-    write_golden_landing(root / "landing")
-    materialize_all(WarehouseResource(landing_dir=str(root / "landing"), warehouse_dir=str(root / "warehouse")))
+    publish_golden(root)
     return root
 
 
 @pytest.fixture
 def warehouse(golden: Path, tmp_path: Path) -> WarehouseResource:
-    shutil.copytree(golden / "landing", tmp_path / "landing")
-    shutil.copytree(golden / "warehouse", tmp_path / "warehouse", symlinks=True)
-    return WarehouseResource(landing_dir=str(tmp_path / "landing"), warehouse_dir=str(tmp_path / "warehouse"))
+    return private_copy(golden, tmp_path)
 
 
 def test_one_symlink_switches_the_duckdb_file_and_the_parquet_folder_together(warehouse):
@@ -307,13 +303,7 @@ def test_an_exception_between_writing_and_switching_changes_nothing(warehouse, m
 def test_a_run_that_fails_its_checks_leaves_the_publication_and_its_links(warehouse):
     root = Path(warehouse.warehouse_dir)
     before = tree_digest(root / "current")
-    write(
-        Path(warehouse.landing_dir),
-        # A CRM account that takes a pseudo-account's id: dim_account's grain check fails.
-        "crm/accounts/late/a.csv",
-        "account_id,account_name,country,segment,risk_tier,created_at,is_deleted,updated_at\n"
-        "unattributed:billing,Impostor,US,smb,low,2024-06-01,false,2024-06-01\n",
-    )
+    land_an_impostor_account(Path(warehouse.landing_dir))
     result = materialize([*all_assets, *all_checks], resources={"warehouse": warehouse}, raise_on_error=False)
     assert not result.success
     assert tree_digest(root / "current") == before

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -20,7 +19,7 @@ from pipelines.publish import PII_COLUMNS, PublishError, publish
 from pipelines.settings import WarehouseResource
 from pipelines.sql_models import use_model_schemas
 from tests.conftest import materialize_all, write
-from tests.golden_fixture import write_golden_landing
+from tests.golden_fixture import private_copy, publish_golden
 
 MARTS = [m for m in sql_models.values() if m.layer == "marts"]
 
@@ -38,17 +37,13 @@ def published(warehouse: WarehouseResource, sql: str) -> list[tuple]:
 def published_once(tmp_path_factory) -> Path:
     """The golden fixture, run and published once per module."""
     root = tmp_path_factory.mktemp("published")
-    write_golden_landing(root / "landing")
-    materialize_all(WarehouseResource(landing_dir=str(root / "landing"), warehouse_dir=str(root / "warehouse")))
+    publish_golden(root)
     return root
 
 
 @pytest.fixture
 def warehouse(published_once: Path, tmp_path: Path) -> WarehouseResource:
-    """A private copy of the published state (landing, working database, publication)."""
-    shutil.copytree(published_once / "landing", tmp_path / "landing")
-    shutil.copytree(published_once / "warehouse", tmp_path / "warehouse", symlinks=True)  # relative links
-    return WarehouseResource(landing_dir=str(tmp_path / "landing"), warehouse_dir=str(tmp_path / "warehouse"))
+    return private_copy(published_once, tmp_path)
 
 
 def test_a_clean_run_publishes_every_mart_with_its_log_and_parquet(warehouse):
