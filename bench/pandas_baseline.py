@@ -1,7 +1,7 @@
 """The analyst baseline: the two central marts in plain pandas, straight from the extract files.
 
 Written the way an analyst would in a notebook: read every file of a table with pandas, keep the
-latest row per key, merge, group by. It follows metrics.md's formulas (revenue spread by day,
+latest row per key, merge, group by. It follows docs/metrics.md's formulas (revenue spread by day,
 FX at the named date, effective-dated costs, MRR normalised to months, movements at constant
 currency) but none of the contract's quarantine rules beyond what coercion gives for free
 (unparseable numbers and dates become NaN and drop out of sums). Reporting currency: USD.
@@ -281,7 +281,7 @@ def mrr_by_account_month(x: Extracts, lines: pd.DataFrame, rates: pd.DataFrame, 
 
 
 def mrr_movements(mrr: pd.DataFrame) -> pd.DataFrame:
-    """metrics.md's movements from mrr and the previous month's mrr at this month's rate."""
+    """docs/metrics.md's movements from mrr and the previous month's mrr at this month's rate."""
     m = mrr.sort_values(["account_id", "month"]).copy()
     current, previous = m["mrr"], m["previous_at_this_rate"]
     earlier = m.groupby("account_id")["mrr"].transform(lambda s: (s > 0).cummax().shift(1, fill_value=False))

@@ -1,4 +1,4 @@
-"""The extract contract (``shared/spec/extracts.md``) declared once, as data.
+"""The extract contract (``docs/extracts.md``) declared once, as data.
 
 Ingestion (readers, casts, quarantine rules), staging (the change-data rule) and the sample
 generator all read these declarations, so a column added to the contract is added in one place.

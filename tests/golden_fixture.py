@@ -1,4 +1,4 @@
-"""A small hand-written landing folder with the edge cases of metrics.md.
+"""A small hand-written landing folder with the edge cases of docs/metrics.md.
 
 Accounts A1 (USD + EUR customers), A2 (JPY), A3 (KRW); A4 is deleted. Facts run from January to
 March 2025, so as_of_month is 2025-03. The expected mart values are worked out by hand in

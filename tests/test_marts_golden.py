@@ -1,6 +1,6 @@
 """Golden tests: the account economics marts on a hand-written fixture, values worked out by hand.
 
-Each expected number below is the arithmetic of metrics.md applied by hand to the rows of
+Each expected number below is the arithmetic of docs/metrics.md applied by hand to the rows of
 ``golden_fixture.py`` (the comment says which rows), never a value read back from the pipeline.
 """
 

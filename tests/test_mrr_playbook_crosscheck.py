@@ -1,10 +1,11 @@
 """Cross-check against public data: dbt-labs/mrr-playbook's seed and documented logic.
 
-``shared/reference/mrr-playbook/subscription_periods.csv`` (121 periods of 55 customers,
-monthly amounts, end dates exclusive) is turned into our billing extracts: one paid monthly
-invoice with one subscription line per month of each period. Our per-customer monthly MRR and
-movement labels must agree with that project's logic (customer_revenue_by_month,
-customer_churn_month and mrr models, ported to DuckDB below), except where its known bugs apply:
+``tests/reference/mrr-playbook/subscription_periods.csv`` (121 periods of 55 customers,
+monthly amounts, end dates exclusive; MIT licence and attribution beside it in that folder) is
+turned into our billing extracts: one paid monthly invoice with one subscription line per month
+of each period. Our per-customer monthly MRR and movement labels must agree with that project's
+logic (customer_revenue_by_month, customer_churn_month and mrr models, ported to DuckDB below),
+except where its known bugs apply:
 
 1. Its month spine starts on 2018-01-01, so the 2017 history of customers 2, 3 and 4 is
    silently dropped: it calls their first month inside the spine ``new`` although they had MRR
@@ -17,7 +18,6 @@ Anything else that differs fails the test.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import duckdb
@@ -27,7 +27,7 @@ import pytest
 from pipelines.settings import WarehouseResource
 from tests.conftest import materialize_all, query, write
 
-SEED = Path(__file__).resolve().parents[2] / "shared/reference/mrr-playbook/subscription_periods.csv"
+SEED = Path(__file__).resolve().parent / "reference/mrr-playbook/subscription_periods.csv"
 SPINE_START = "2018-01-01"
 
 # The playbook's models, ported to DuckDB: a month spine from 2018-01-01, customer months from the
@@ -138,10 +138,6 @@ def write_landing(landing: Path) -> None:
 
 
 def test_monthly_mrr_and_movement_labels_agree_with_mrr_playbook(tmp_path):
-    if not SEED.exists():
-        if os.environ.get("CI"):  # CI always has ../shared beside the clone
-            pytest.fail(f"{SEED} is missing")
-        pytest.skip("shared/reference is not beside the repository")
     write_landing(tmp_path / "landing")
     warehouse = WarehouseResource(landing_dir=str(tmp_path / "landing"), warehouse_dir=str(tmp_path / "wh"))
     materialize_all(warehouse)

@@ -1,5 +1,5 @@
 -- Σ revenue and Σ each cost column of account_month_economics equal the same rule applied
--- directly to the staged extracts through as_of_month (metrics.md, "Reconciliation
+-- directly to the staged extracts through as_of_month (docs/metrics.md, "Reconciliation
 -- invariants"). Written independently of the intermediate fact models: revenue is clipped at the
 -- end of as_of_month instead of spread month by month, costs are summed straight from staging.
 -- A fact with no rate in effect (its own, or its invoice's or exception ticket's) contributes

@@ -1,4 +1,4 @@
--- The MRR bridge holds for every account and month to the cent (metrics.md, "MRR and its
+-- The MRR bridge holds for every account and month to the cent (docs/metrics.md, "MRR and its
 -- movements"): mrr(M) - mrr(M-1), each at its own month's rates, equals new + reactivation +
 -- expansion - contraction - churn + fx_effect + prior_period_adjustment. Money is exact, so the
 -- identity must hold exactly. Returns the account-months where it does not.

@@ -1,5 +1,5 @@
 -- working_capital_monthly's ar_end and billed_90d are the sums of the working_capital account
--- rows of the month (metrics.md, "Working capital"). Returns the months that differ by a cent.
+-- rows of the month (docs/metrics.md, "Working capital"). Returns the months that differ by a cent.
 with account_totals as (
     select month, sum(ar_end) as ar_end, sum(billed_90d) as billed_90d
     from working_capital

@@ -1,4 +1,4 @@
--- The dense account x month spine of the account-month marts (metrics.md, "Periods"): every
+-- The dense account x month spine of the account-month marts (docs/metrics.md, "Periods"): every
 -- account from its first active month through as_of_month. The first active month is the
 -- earliest month with recognised revenue, MRR > 0, a non-zero cost line, an invoice created (any
 -- status), an engagement event, a ticket created or a program enrollment. Quarantined facts are

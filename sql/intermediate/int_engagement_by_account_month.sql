@@ -1,4 +1,4 @@
--- Engagement score per account and month (metrics.md, "Engagement against economics"): the sum
+-- Engagement score per account and month (docs/metrics.md, "Engagement against economics"): the sum
 -- of the configured weight of each event (staging.engagement_weights; an unlisted type weighs 0).
 -- Events of unknown or deleted accounts fall under 'unattributed:crm'.
 select

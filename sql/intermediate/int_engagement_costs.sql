@@ -1,4 +1,4 @@
--- Engagement program cost per enrollment and month (metrics.md, "Costs"): the program's
+-- Engagement program cost per enrollment and month (docs/metrics.md, "Costs"): the program's
 -- cost_per_enrolled_account_usd in every month from the enrollment month through the month that
 -- contains enrolled_at + evaluation_window_days, at the month's last-day rate (converted and
 -- rounded once, money()), through as_of_month; NULL where no rate is in effect (listed in

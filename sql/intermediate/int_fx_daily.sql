@@ -1,4 +1,4 @@
--- Money conversion factors per currency and day (metrics.md, "Money conversion"):
+-- Money conversion factors per currency and day (docs/metrics.md, "Money conversion"):
 -- value = amount / 10^exponent / units_per_usd(currency) * units_per_usd(reporting currency).
 -- minor_unit_to_reporting converts billing amounts (integers in minor units);
 -- unit_to_reporting converts whole units (the USD cost tables use currency = 'USD').

@@ -1,4 +1,4 @@
--- The data range (metrics.md, "Periods"): every month from the earliest first active month of
+-- The data range (docs/metrics.md, "Periods"): every month from the earliest first active month of
 -- all accounts through as_of_month. Month-level marts have a row for each.
 select cast(month_start as date) as month
 from (

@@ -1,4 +1,4 @@
--- MRR per account and month M, valued at M's last-day rates (metrics.md, "MRR", "Retention"):
+-- MRR per account and month M, valued at M's last-day rates (docs/metrics.md, "MRR", "Retention"):
 -- mrr (this month's recurring amounts), previous_mrr (last month's amounts at this month's
 -- rates: constant currency) and mrr_12_months_ago (the amounts of M-12 at M's rates). A negative
 -- sum (a discount larger than the plan) counts as 0. Each currency's amount is converted and

@@ -1,4 +1,4 @@
--- Every effective-dated rate, forward-filled to one row per day (metrics.md: the row in effect at
+-- Every effective-dated rate, forward-filled to one row per day (docs/metrics.md: the row in effect at
 -- t is the one with the greatest effective_from <= the UTC date of t; FX: latest rate on or
 -- before the date). One rule for all rate kinds, written as a forward-filled calendar joined on
 -- equality (portable: no ASOF JOIN). A day before a key's first rate has no row: facts on such

@@ -1,4 +1,4 @@
--- Child rows whose parent does not exist (metrics.md, "Accounts"): they cannot be valued, are
+-- Child rows whose parent does not exist (docs/metrics.md, "Accounts"): they cannot be valued, are
 -- left out of the marts, and are listed here, never silently dropped.
 select
     'invoice_line_items' as table_name,

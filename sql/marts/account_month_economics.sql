@@ -1,4 +1,4 @@
--- Gross and contribution margin per account and month with every cost line (metrics.md,
+-- Gross and contribution margin per account and month with every cost line (docs/metrics.md,
 -- "Revenue", "Costs"), dense over int_account_months (first active month through as_of_month).
 -- Money is DECIMAL(38,6): sums of amounts rounded once where converted, so exact and
 -- independent of the order of addition; ratios are DOUBLE computed from those decimals.

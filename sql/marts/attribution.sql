@@ -1,4 +1,4 @@
--- How much of the source data links to a live CRM account (metrics.md, mart table): by rows, and
+-- How much of the source data links to a live CRM account (docs/metrics.md, mart table): by rows, and
 -- by amount, through as_of_month. total_amount is every amount of the rule (also of facts whose
 -- parent row is unknown), so it reconciles with the marts; attributed_amount is the linked part.
 with customer_revenue as (

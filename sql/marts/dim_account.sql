@@ -1,5 +1,5 @@
 -- The conformed accounts: live CRM accounts (current attributes for their whole history) plus the
--- three pseudo-accounts that keep what cannot be linked, attributes NULL (metrics.md, "Accounts").
+-- three pseudo-accounts that keep what cannot be linked, attributes NULL (docs/metrics.md, "Accounts").
 with pseudo_accounts as (
     select account_id
     from (values ('unattributed:billing'), ('unattributed:support'), ('unattributed:crm')) as pseudo (account_id)

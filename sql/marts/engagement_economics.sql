@@ -1,4 +1,4 @@
--- Engagement against economics per account and month (metrics.md, "Engagement against
+-- Engagement against economics per account and month (docs/metrics.md, "Engagement against
 -- economics"): the engagement score, trailing-3-month sums over the account's dense-range months
 -- among M-2..M, and the quadrant against the medians (mean of the two middle values for an even
 -- count) of the live accounts of the same segment with revenue_3m > 0. Accounts with

@@ -1,4 +1,4 @@
--- Exception-handling cost per account, month and category (metrics.md, "Costs"): sparse, a row
+-- Exception-handling cost per account, month and category (docs/metrics.md, "Costs"): sparse, a row
 -- where an exception ticket of the category was created or a time entry on one was logged.
 with tickets as (
     select account_id, month, category, count(*) as exception_count, sum(unit_cost) as unit_cost

@@ -1,4 +1,4 @@
--- MRR movements per account and month (metrics.md, "MRR and its movements"). Movements compare
+-- MRR movements per account and month (docs/metrics.md, "MRR and its movements"). Movements compare
 -- this month's MRR with last month's, both at this month's rates (constant currency), so FX never
 -- shows up as expansion or churn; fx_effect carries it. New vs reactivation is decided on the
 -- account's whole history: any earlier month with MRR > 0 makes it a reactivation.

@@ -1,4 +1,4 @@
--- Net promoter score per month and segment, plus 'all' (metrics.md): % promoters (9-10) minus
+-- Net promoter score per month and segment, plus 'all' (docs/metrics.md): % promoters (9-10) minus
 -- % detractors (0-6) among nps_response events, on a -100..100 scale; NULL without responses.
 -- Responses of unknown or deleted accounts count in 'all' only.
 with responses as (

@@ -1,4 +1,4 @@
--- Engagement programs judged against their own hypothesis (metrics.md, "Engagement programs"):
+-- Engagement programs judged against their own hypothesis (docs/metrics.md, "Engagement programs"):
 -- a difference in differences of the program's target_metric between enrolled accounts
 -- (reference date: their enrolled_at) and live accounts of the same segments never enrolled in
 -- it (reference date: launched_on). pre = mean of the 3 months before the reference month; post =

@@ -1,4 +1,4 @@
--- Net and gross revenue retention per month and segment, plus 'all' (metrics.md, "Retention").
+-- Net and gross revenue retention per month and segment, plus 'all' (docs/metrics.md, "Retention").
 -- 1-month: over accounts with previous MRR > 0 (constant currency); new and reactivated MRR
 -- never count. 12-month: the cohort of accounts with MRR > 0 twelve months before, both sides at
 -- this month's rates. Pseudo-accounts count in 'all' only. Zero denominators give NULL.

@@ -1,4 +1,4 @@
--- Working-capital velocity per account and month (metrics.md, "Working capital"), dense over
+-- Working-capital velocity per account and month (docs/metrics.md, "Working capital"), dense over
 -- int_account_months: accounts receivable at month end, billed in the trailing 90 days, DSO and
 -- the amount-weighted days to pay of invoices paid in the month.
 select

@@ -1,4 +1,4 @@
--- Working capital over all invoices together, per month of the data range (metrics.md,
+-- Working capital over all invoices together, per month of the data range (docs/metrics.md,
 -- "Working capital"): ar_end and billed_90d are the sums of the working_capital account rows.
 with totals as (
     select
