@@ -7,10 +7,10 @@ Dagster assets and leaves the work to ``pipelines.ingest`` and ``pipelines.stagi
 import duckdb
 from dagster import (
     AssetExecutionContext,
-    Failure,
     AssetKey,
     AssetsDefinition,
     Backoff,
+    Failure,
     Jitter,
     MaterializeResult,
     MetadataValue,
@@ -29,19 +29,24 @@ from pipelines.staging import STAGING_SCHEMA, build_staging, staging_table_name
 # file system hiccup): retry those steps a few times before failing the run. A retried step is
 # safe: loading a file is one transaction, and an already loaded file is skipped by content hash.
 # A file that cannot be read at all is not retried (see raw_table).
-LANDING_READ_RETRY = RetryPolicy(max_retries=3, delay=10, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
+LANDING_READ_RETRY = RetryPolicy(
+    max_retries=3, delay=10, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS
+)
 
 
 def raw_key(table: Table) -> AssetKey:
     return AssetKey(["raw", table.qualified_name])
 
+
 def staging_key(table: Table) -> AssetKey:
     return AssetKey([STAGING_SCHEMA, table.staging_name])
+
 
 def table_schema(con: duckdb.DuckDBPyConnection, relation: str) -> TableSchema:
     """Dagster column-schema metadata read from the table as DuckDB built it."""
     rows = con.execute(f"DESCRIBE {relation}").fetchall()
     return TableSchema(columns=[TableColumn(name=r[0], type=r[1]) for r in rows])
+
 
 def _raw_asset(table: Table) -> AssetsDefinition:
     # Currency codes are checked against the staged currencies table, so it must come first.
@@ -95,6 +100,7 @@ def _raw_asset(table: Table) -> AssetsDefinition:
 
     return raw_table
 
+
 def _staging_asset(table: Table) -> AssetsDefinition:
     @asset(
         key=staging_key(table),
@@ -112,11 +118,10 @@ def _staging_asset(table: Table) -> AssetsDefinition:
         with warehouse.connect() as con:
             rows = build_staging(con, table)
             schema = table_schema(con, staging_table_name(table))
-        return MaterializeResult(
-            metadata={"dagster/row_count": rows, "dagster/column_schema": schema}
-        )
+        return MaterializeResult(metadata={"dagster/row_count": rows, "dagster/column_schema": schema})
 
     return staging_table
+
 
 ingestion_assets: list[AssetsDefinition] = [
     factory(table) for table in TABLES for factory in (_raw_asset, _staging_asset)

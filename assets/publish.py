@@ -81,7 +81,8 @@ def require_marts_built_by_this_run(context: AssetExecutionContext, mart_keys: l
     )
     if rebuilt:
         raise Failure(
-            description="publish refused: rebuilt by another run after this run's checks: " + ", ".join(rebuilt),
+            description="publish refused: rebuilt by another run after this run's checks: "
+            + ", ".join(rebuilt),
             metadata={"hint": "that run publishes when its own checks pass"},
         )
 

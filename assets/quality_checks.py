@@ -20,8 +20,8 @@ from pathlib import Path
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
-    AssetCheckSeverity,
     AssetChecksDefinition,
+    AssetCheckSeverity,
     AssetKey,
     Failure,
     MetadataValue,
@@ -48,7 +48,9 @@ def suite_parameters(warehouse: WarehouseResource) -> dict:
             "SELECT CAST(date_trunc('month', first_day) AS DATE), as_of_month FROM intermediate.int_periods"
         ).fetchall()[0]
     if first is None or last is None:
-        raise Failure(description="no dated fact was staged: the reporting period is undefined, nothing to validate")
+        raise Failure(
+            description="no dated fact was staged: the reporting period is undefined, nothing to validate"
+        )
     return {"first_month": first, "as_of_month": last}
 
 
@@ -80,7 +82,9 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-def write_report(warehouse: WarehouseResource, outcome: SuiteOutcome, run_id: str, started_at: datetime) -> Path:
+def write_report(
+    warehouse: WarehouseResource, outcome: SuiteOutcome, run_id: str, started_at: datetime
+) -> Path:
     """Keep the run's result of this suite as JSON and render the run's suites as one page.
 
     The first suite of a run writes ``run.json`` (not published yet) and prunes the oldest run
@@ -89,15 +93,27 @@ def write_report(warehouse: WarehouseResource, outcome: SuiteOutcome, run_id: st
     folder = run_report_dir(warehouse, run_id)
     if not folder.exists():
         folder.mkdir(parents=True)
-        _write_atomically(folder / RUN_FILE, json.dumps({"run_id": run_id, "started_at": started_at.isoformat(), "publish_id": None}))
+        _write_atomically(
+            folder / RUN_FILE,
+            json.dumps({"run_id": run_id, "started_at": started_at.isoformat(), "publish_id": None}),
+        )
         runs = sorted((p for p in folder.parent.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
         for old in runs[:-KEEP_RUN_REPORTS]:
             shutil.rmtree(old, ignore_errors=True)
     rows = [
-        {"expectation": o.expectation, "on": _describe(o.kwargs), "success": o.success, "severity": o.severity, "observed": str(o.observed)}
+        {
+            "expectation": o.expectation,
+            "on": _describe(o.kwargs),
+            "success": o.success,
+            "severity": o.severity,
+            "observed": str(o.observed),
+        }
         for o in outcome.outcomes
     ]
-    _write_atomically(folder / f"{outcome.suite}.json", json.dumps({"suite": outcome.suite, "relation": outcome.relation, "results": rows}, indent=1))
+    _write_atomically(
+        folder / f"{outcome.suite}.json",
+        json.dumps({"suite": outcome.suite, "relation": outcome.relation, "results": rows}, indent=1),
+    )
     return render_report(folder)
 
 
@@ -170,13 +186,17 @@ def _suite_check(suite: Suite) -> AssetChecksDefinition:
         description=f"Great Expectations suite {suite.path.parent.name}/{suite.path.name}, validated inside DuckDB.",
         additional_deps=[PERIODS_KEY] if _uses_parameters(suite) else None,
     )
-    def expectation_suite(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
+    def expectation_suite(
+        context: AssetCheckExecutionContext, warehouse: WarehouseResource
+    ) -> AssetCheckResult:
         parameters = suite_parameters(warehouse) if _uses_parameters(suite) else {}
         (outcome,) = validate_suites(warehouse.working_db_path, [suite], parameters)
         page = write_report(warehouse, outcome, context.run.run_id, run_started_at(context))
         failed = [o for o in outcome.outcomes if not o.success]
         for o in failed:
-            context.log.warning(f"{suite.name}: {o.severity} {o.expectation} on {_describe(o.kwargs)} failed (observed {o.observed})")
+            context.log.warning(
+                f"{suite.name}: {o.severity} {o.expectation} on {_describe(o.kwargs)} failed (observed {o.observed})"
+            )
         table = "| expectation | on | severity | result | observed |\n|---|---|---|---|---|\n" + "\n".join(
             f"| {o.expectation} | {_describe(o.kwargs).replace('|', '/')} | {o.severity} | {'pass' if o.success else 'FAIL'} | {str(o.observed).replace('|', '/')[:80]} |"
             for o in outcome.outcomes

@@ -7,8 +7,8 @@ The Python here only wires files to Dagster: every rule is in a ``.sql`` file.
 
 from dagster import (
     AssetCheckResult,
-    AssetCheckSeverity,
     AssetChecksDefinition,
+    AssetCheckSeverity,
     AssetKey,
     AssetsDefinition,
     MaterializeResult,
@@ -22,6 +22,7 @@ from dagster import (
 from assets.ingestion import staging_key, table_schema
 from assets.settings_tables import EXTERNAL_SETTINGS_TABLES, settings_assets
 from pipelines.contract import TABLES
+from pipelines.settings import WAREHOUSE_POOL, WarehouseResource
 from pipelines.sql_models import (
     SQL_DIR,
     ModelError,
@@ -32,7 +33,6 @@ from pipelines.sql_models import (
     load_models,
     use_model_schemas,
 )
-from pipelines.settings import WAREHOUSE_POOL, WarehouseResource
 from pipelines.sqlutil import ident
 
 # Tables the SQL models may read that are built by Python assets, with their asset keys.
@@ -126,9 +126,7 @@ def _sql_check(check: SqlCheck, models: dict[str, SqlModel]) -> AssetChecksDefin
         blocking=True,
         pool=WAREHOUSE_POOL,
         description=check.description,
-        additional_deps=[
-            model_key(models[t]) for t in check.depends_on if t in models and t != check.model
-        ],
+        additional_deps=[model_key(models[t]) for t in check.depends_on if t in models and t != check.model],
     )
     def sql_check(warehouse: WarehouseResource) -> AssetCheckResult:
         with warehouse.connect() as con:
@@ -155,7 +153,9 @@ def load_sql_models(sql_dir=SQL_DIR) -> dict[str, SqlModel]:
     models = load_models(sql_dir, {name: key.path[0] for name, key in EXTERNAL_TABLES.items()})
     for model in models.values():
         if model.layer == "marts" and not model.has_contract:
-            raise ModelError(f"{model.path}: a mart needs a contract (data_type of every column in _models.yml)")
+            raise ModelError(
+                f"{model.path}: a mart needs a contract (data_type of every column in _models.yml)"
+            )
     return models
 
 

@@ -64,7 +64,11 @@ def read(landing: Path, source: str, table: str) -> pd.DataFrame:
 
 
 def ts(values: pd.Series) -> pd.Series:
-    return pd.to_datetime(values, utc=True, errors="coerce", format="mixed").dt.tz_localize(None).astype("datetime64[us]")
+    return (
+        pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
+        .dt.tz_localize(None)
+        .astype("datetime64[us]")
+    )
 
 
 def num(values: pd.Series) -> pd.Series:
@@ -99,7 +103,9 @@ def live_accounts(x: Extracts) -> set:
     return set(x.accounts.loc[~is_true(x.accounts["is_deleted"]), "account_id"])
 
 
-def account_of(ids: pd.Series, mapping: pd.DataFrame, key: str, link: str, live: set, pseudo: str) -> pd.Series:
+def account_of(
+    ids: pd.Series, mapping: pd.DataFrame, key: str, link: str, live: set, pseudo: str
+) -> pd.Series:
     linked = ids.map(mapping.set_index(key)[link])
     return linked.where(linked.isin(live), pseudo)
 
@@ -121,13 +127,17 @@ def in_major_units(frame: pd.DataFrame, amount: str, x: Extracts) -> pd.Series:
 
 def to_usd(frame: pd.DataFrame, amount: str, day: str, x: Extracts, rates: pd.DataFrame) -> pd.Series:
     """Minor units of each row's currency -> USD at the rate of ``day``."""
-    merged = frame[[day, "currency"]].assign(day=frame[day].dt.normalize()).merge(
-        rates, on=["day", "currency"], how="left"
+    merged = (
+        frame[[day, "currency"]]
+        .assign(day=frame[day].dt.normalize())
+        .merge(rates, on=["day", "currency"], how="left")
     )
     return in_major_units(frame, amount, x).to_numpy() / merged["units_per_usd"].to_numpy()
 
 
-def rate_in_effect(facts: pd.DataFrame, at: str, rates: pd.DataFrame, value: str, by: str | None) -> pd.Series:
+def rate_in_effect(
+    facts: pd.DataFrame, at: str, rates: pd.DataFrame, value: str, by: str | None
+) -> pd.Series:
     """The effective-dated ``value`` in effect at each fact's ``at`` (merge_asof on the date)."""
     rates = rates.assign(effective_from=ts(rates["effective_from"]), **{value: num(rates[value])})
     left = facts[[at] + ([by] if by else [])].assign(_day=facts[at].dt.normalize(), _i=np.arange(len(facts)))
@@ -144,13 +154,17 @@ def rate_in_effect(facts: pd.DataFrame, at: str, rates: pd.DataFrame, value: str
 def both_marts(x: Extracts) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(account_month_economics, mrr_movements) in USD."""
     live = live_accounts(x)
-    billing_account = lambda ids: account_of(ids, x.customers, "customer_id", "crm_account_id", live, "unattributed:billing")  # noqa: E731
+    billing_account = lambda ids: account_of(
+        ids, x.customers, "customer_id", "crm_account_id", live, "unattributed:billing"
+    )  # noqa: E731
 
     invoices = x.invoices.assign(created_at=ts(x.invoices["created_at"]))
     tx = x.transactions.assign(occurred_at=ts(x.transactions["occurred_at"]))
     charges = x.charges.assign(created_at=ts(x.charges["created_at"]))
     tickets = x.tickets.assign(created_at=ts(x.tickets["created_at"]))
-    entries = x.time_entries.assign(logged_at=ts(x.time_entries["logged_at"]), minutes=num(x.time_entries["minutes"]))
+    entries = x.time_entries.assign(
+        logged_at=ts(x.time_entries["logged_at"]), minutes=num(x.time_entries["minutes"])
+    )
     events = ts(x.events["occurred_at"])
     as_of_date = max(
         s.max().normalize() for s in (invoices["created_at"], tx["occurred_at"], charges["created_at"],
@@ -163,7 +177,9 @@ def both_marts(x: Extracts) -> tuple[pd.DataFrame, pd.DataFrame]:
     parts = []
     # Lines of invoices that count for revenue, or (drafts too) for MRR.
     lines = x.lines.merge(
-        invoices.loc[invoices["status"].isin(MRR_STATUSES), ["invoice_id", "customer_id", "created_at", "status"]],
+        invoices.loc[
+            invoices["status"].isin(MRR_STATUSES), ["invoice_id", "customer_id", "created_at", "status"]
+        ],
         on="invoice_id",
     )
     lines["usd"] = to_usd(lines, "amount", "created_at", x, rates)
@@ -176,9 +192,15 @@ def both_marts(x: Extracts) -> tuple[pd.DataFrame, pd.DataFrame]:
     lines = lines[lines["status"].isin(REVENUE_STATUSES)]
     at_once = (lines["type"] == "one_time") | ~(lines["days"] >= 1)
     once = lines[at_once]
-    parts.append(pd.DataFrame({"account_id": once["account_id"], "month": month_of(once["created_at"]), "revenue": once["usd"]}))
+    parts.append(
+        pd.DataFrame(
+            {"account_id": once["account_id"], "month": month_of(once["created_at"]), "revenue": once["usd"]}
+        )
+    )
     spread = lines[~at_once].copy()
-    spread["month"] = [pd.period_range(s, e - pd.Timedelta(days=1), freq="M") for s, e in zip(spread["start"], spread["end"])]
+    spread["month"] = [
+        pd.period_range(s, e - pd.Timedelta(days=1), freq="M") for s, e in zip(spread["start"], spread["end"])
+    ]
     spread = spread.explode("month")
     spread["month"] = spread["month"].dt.to_timestamp()
     overlap_start = spread[["start", "month"]].max(axis=1)
@@ -196,7 +218,10 @@ def both_marts(x: Extracts) -> tuple[pd.DataFrame, pd.DataFrame]:
         counted["status"] == "settled",
         rate_in_effect(counted, "occurred_at", x.infra_costs, "cost_per_settled_transaction_usd", None), 0.0,
     )  # fmt: skip
-    counted["account_id"], counted["month"] = billing_account(counted["customer_id"]), month_of(counted["occurred_at"])
+    counted["account_id"], counted["month"] = (
+        billing_account(counted["customer_id"]),
+        month_of(counted["occurred_at"]),
+    )
     parts.append(counted[["account_id", "month", "processing_cost", "infra_cost"]])
 
     # Payment fees of charges.
@@ -207,10 +232,19 @@ def both_marts(x: Extracts) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     # Agent time and exception unit costs.
     tickets["account_id"] = account_of(
-        tickets["organization_id"], x.organizations, "organization_id", "external_id", live, "unattributed:support"
+        tickets["organization_id"],
+        x.organizations,
+        "organization_id",
+        "external_id",
+        live,
+        "unattributed:support",
     )
     entries = entries.merge(tickets[["ticket_id", "category", "account_id"]], on="ticket_id")
-    entries["cost"] = entries["minutes"] / 60 * rate_in_effect(entries, "logged_at", x.agent_costs, "hourly_cost_usd", "agent_tier")
+    entries["cost"] = (
+        entries["minutes"]
+        / 60
+        * rate_in_effect(entries, "logged_at", x.agent_costs, "hourly_cost_usd", "agent_tier")
+    )
     exception = entries["category"].isin(EXCEPTIONS)
     parts.append(pd.DataFrame({
         "account_id": entries["account_id"], "month": month_of(entries["logged_at"]),
@@ -224,13 +258,21 @@ def both_marts(x: Extracts) -> tuple[pd.DataFrame, pd.DataFrame]:
     parts.append(exception_tickets[["account_id", "month", "exception_handling_cost"]])
 
     # Engagement programs: the monthly cost from the enrollment month through the window's end.
-    enrolled = x.enrollments.merge(x.programs[["program_id", "cost_per_enrolled_account_usd", "evaluation_window_days"]], on="program_id")
+    enrolled = x.enrollments.merge(
+        x.programs[["program_id", "cost_per_enrolled_account_usd", "evaluation_window_days"]], on="program_id"
+    )
     enrolled["enrolled_at"] = ts(enrolled["enrolled_at"])
-    enrolled["last"] = enrolled["enrolled_at"] + pd.to_timedelta(num(enrolled["evaluation_window_days"]), unit="D")
-    enrolled["month"] = [pd.period_range(s, e, freq="M") for s, e in zip(enrolled["enrolled_at"], enrolled["last"])]
+    enrolled["last"] = enrolled["enrolled_at"] + pd.to_timedelta(
+        num(enrolled["evaluation_window_days"]), unit="D"
+    )
+    enrolled["month"] = [
+        pd.period_range(s, e, freq="M") for s, e in zip(enrolled["enrolled_at"], enrolled["last"])
+    ]
     enrolled = enrolled.explode("month")
     enrolled["month"] = enrolled["month"].dt.to_timestamp()
-    enrolled["account_id"] = enrolled["account_id"].where(enrolled["account_id"].isin(live), "unattributed:crm")
+    enrolled["account_id"] = enrolled["account_id"].where(
+        enrolled["account_id"].isin(live), "unattributed:crm"
+    )
     enrolled["engagement_cost"] = num(enrolled["cost_per_enrolled_account_usd"])
     parts.append(enrolled[["account_id", "month", "engagement_cost"]])
 
@@ -244,28 +286,40 @@ def both_marts(x: Extracts) -> tuple[pd.DataFrame, pd.DataFrame]:
     return result, movements
 
 
-def mrr_by_account_month(x: Extracts, lines: pd.DataFrame, rates: pd.DataFrame, as_of_date: pd.Timestamp) -> pd.DataFrame:
+def mrr_by_account_month(
+    x: Extracts, lines: pd.DataFrame, rates: pd.DataFrame, as_of_date: pd.Timestamp
+) -> pd.DataFrame:
     """mrr, previous month's mrr at this month's rate, and at its own rate, per account-month."""
     as_of = as_of_date.to_period("M").to_timestamp()
-    recurring = lines[lines["type"].isin({"subscription", "discount"}) & ~is_true(lines["proration"]) & (lines["days"] >= 1)].copy()
-    recurring["monthly"] = in_major_units(recurring, "amount", x) / np.maximum(1, np.round(recurring["days"] / 30.4375))
+    recurring = lines[
+        lines["type"].isin({"subscription", "discount"}) & ~is_true(lines["proration"]) & (lines["days"] >= 1)
+    ].copy()
+    recurring["monthly"] = in_major_units(recurring, "amount", x) / np.maximum(
+        1, np.round(recurring["days"] / 30.4375)
+    )
     # Month M counts when period_start <= d(M) < period_end: d(M) is M's last day, as_of_date in as_of's month.
     recurring["month"] = [
-        pd.period_range(s, e - pd.Timedelta(days=1), freq="M") for s, e in zip(recurring["start"], recurring["end"])
+        pd.period_range(s, e - pd.Timedelta(days=1), freq="M")
+        for s, e in zip(recurring["start"], recurring["end"])
     ]
     recurring = recurring.explode("month")
     recurring["month"] = recurring["month"].dt.to_timestamp()
     measured_on = (recurring["month"] + pd.offsets.MonthEnd(0)).where(recurring["month"] != as_of, as_of_date)
-    recurring = recurring[(recurring["start"] <= measured_on) & (measured_on < recurring["end"]) & (recurring["month"] <= as_of)]
+    recurring = recurring[
+        (recurring["start"] <= measured_on) & (measured_on < recurring["end"]) & (recurring["month"] <= as_of)
+    ]
     by_currency = recurring.groupby(["account_id", "currency", "month"], as_index=False)["monthly"].sum()
     # Every account-month from the first recurring month to as_of, so churn months exist.
     first = by_currency.groupby("account_id")["month"].min()
     grid = pd.DataFrame(
-        [(a, m) for a, start in first.items() for m in pd.date_range(start, as_of, freq="MS")], columns=["account_id", "month"]
+        [(a, m) for a, start in first.items() for m in pd.date_range(start, as_of, freq="MS")],
+        columns=["account_id", "month"],
     )
     currencies = by_currency[["account_id", "currency"]].drop_duplicates()
     cells = grid.merge(currencies, on="account_id")
-    cells = cells.merge(by_currency, on=["account_id", "currency", "month"], how="left").fillna({"monthly": 0.0})
+    cells = cells.merge(by_currency, on=["account_id", "currency", "month"], how="left").fillna(
+        {"monthly": 0.0}
+    )
     cells = cells.sort_values(["account_id", "currency", "month"])
     cells["previous_monthly"] = cells.groupby(["account_id", "currency"])["monthly"].shift(1, fill_value=0.0)
     day_rate = rates.set_index(["day", "currency"])["units_per_usd"]
@@ -276,8 +330,12 @@ def mrr_by_account_month(x: Extracts, lines: pd.DataFrame, rates: pd.DataFrame, 
     cells["mrr"] = cells["monthly"] / this_rate
     cells["previous_at_this_rate"] = cells["previous_monthly"] / this_rate
     cells["previous_at_own_rate"] = cells["previous_monthly"] / previous_rate
-    sums = cells.groupby(["account_id", "month"], as_index=False)[["mrr", "previous_at_this_rate", "previous_at_own_rate"]].sum()
-    return sums.assign(**{c: sums[c].clip(lower=0) for c in ("mrr", "previous_at_this_rate", "previous_at_own_rate")})
+    sums = cells.groupby(["account_id", "month"], as_index=False)[
+        ["mrr", "previous_at_this_rate", "previous_at_own_rate"]
+    ].sum()
+    return sums.assign(
+        **{c: sums[c].clip(lower=0) for c in ("mrr", "previous_at_this_rate", "previous_at_own_rate")}
+    )
 
 
 def mrr_movements(mrr: pd.DataFrame) -> pd.DataFrame:
@@ -292,7 +350,19 @@ def mrr_movements(mrr: pd.DataFrame) -> pd.DataFrame:
     m["contraction"] = (previous - current).where((previous > 0) & (current > 0) & (current < previous), 0.0)
     m["churn"] = previous.where((previous > 0) & (current == 0), 0.0)
     m["fx_effect"] = m["previous_at_this_rate"] - m["previous_at_own_rate"]
-    return m[["account_id", "month", "mrr", "new", "reactivation", "expansion", "contraction", "churn", "fx_effect"]]
+    return m[
+        [
+            "account_id",
+            "month",
+            "mrr",
+            "new",
+            "reactivation",
+            "expansion",
+            "contraction",
+            "churn",
+            "fx_effect",
+        ]
+    ]
 
 
 def main(argv: list[str]) -> None:

@@ -45,31 +45,69 @@ def tables(results: dict) -> str:
     def row(label: str, values: list[str]) -> None:
         out.append(f"| {label} | " + " | ".join(values) + " |")
 
-    row("landing files / MB (without the last drop)", [f"{s['files']} / {s['landing_mb']:.0f}" for s in scales])
+    row(
+        "landing files / MB (without the last drop)",
+        [f"{s['files']} / {s['landing_mb']:.0f}" for s in scales],
+    )
     row("**pipeline full run** (wall, in process)", [f"**{s['full']['seconds']:.1f} s**" for s in scales])
     for stage in ("ingest", "staging", "sql_models", "checks", "publish"):
-        row(f"&nbsp;&nbsp;{stage} (Σ step time)", [f"{s['full']['stages'].get(stage, 0):.1f} s" for s in scales])
+        row(
+            f"&nbsp;&nbsp;{stage} (Σ step time)",
+            [f"{s['full']['stages'].get(stage, 0):.1f} s" for s in scales],
+        )
     row("pipeline peak RSS (process tree)", [f"{s['full']['peak_rss_mb'] / 1024:.2f} GB" for s in scales])
-    row("incremental run after one daily drop", [f"{s['incremental']['seconds']:.1f} s ({s['incremental']['new_files']} files)" for s in scales])
-    row("**floor** (same code and SQL, one connection)", [f"**{s['floor']['seconds']:.1f} s**" for s in scales])
-    row("&nbsp;&nbsp;ingest + staging / SQL models", [f"{s['floor']['stages']['ingest_and_staging']:.1f} / {s['floor']['stages']['sql_models']:.1f} s" for s in scales])
+    row(
+        "incremental run after one daily drop",
+        [f"{s['incremental']['seconds']:.1f} s ({s['incremental']['new_files']} files)" for s in scales],
+    )
+    row(
+        "**floor** (same code and SQL, one connection)",
+        [f"**{s['floor']['seconds']:.1f} s**" for s in scales],
+    )
+    row(
+        "&nbsp;&nbsp;ingest + staging / SQL models",
+        [
+            f"{s['floor']['stages']['ingest_and_staging']:.1f} / {s['floor']['stages']['sql_models']:.1f} s"
+            for s in scales
+        ],
+    )
     row("floor peak RSS", [f"{s['floor']['peak_rss_mb'] / 1024:.2f} GB" for s in scales])
     row("**pandas baseline** (2 marts)", [f"**{s['pandas']['seconds']:.1f} s**" for s in scales])
-    row("&nbsp;&nbsp;read files / compute", [f"{s['pandas']['stages']['read']:.1f} / {s['pandas']['stages']['compute']:.1f} s" for s in scales])
+    row(
+        "&nbsp;&nbsp;read files / compute",
+        [f"{s['pandas']['stages']['read']:.1f} / {s['pandas']['stages']['compute']:.1f} s" for s in scales],
+    )
     row("pandas peak RSS", [f"{s['pandas']['peak_rss_mb'] / 1024:.2f} GB" for s in scales])
     row("GE on account_month_economics: SQL on DuckDB", [f"{s['ge']['sql_seconds']:.2f} s" for s in scales])
-    row("&nbsp;&nbsp;GE on pandas (+ load into pandas)", [f"{s['ge']['pandas_seconds']:.2f} s (+{s['ge']['pandas_load_seconds']:.2f})" for s in scales])
-    row("&nbsp;&nbsp;rows, expectations", [f"{s['ge']['rows']:,d}, {s['ge']['expectations']}" for s in scales])
+    row(
+        "&nbsp;&nbsp;GE on pandas (+ load into pandas)",
+        [f"{s['ge']['pandas_seconds']:.2f} s (+{s['ge']['pandas_load_seconds']:.2f})" for s in scales],
+    )
+    row(
+        "&nbsp;&nbsp;rows, expectations", [f"{s['ge']['rows']:,d}, {s['ge']['expectations']}" for s in scales]
+    )
     ratios = [derived(s) for s in scales]
     row("pipeline / floor", [f"{d['pipeline_over_floor']:.2f}" for d in ratios])
     row("pandas / pipeline", [f"{d['pandas_over_pipeline']:.2f}" for d in ratios])
-    row("validation / transform (checks ÷ staging + SQL models)", [f"{d['validation_share']:.0%}" for d in ratios])
+    row(
+        "validation / transform (checks ÷ staging + SQL models)",
+        [f"{d['validation_share']:.0%}" for d in ratios],
+    )
     row("incremental / full", [f"{d['incremental_share']:.0%}" for d in ratios])
     gens = [s.get("generation") for s in scales]
-    row("sample generation (first time only)", [f"{g['seconds']:.0f} s, {g['peak_rss_mb'] / 1024:.1f} GB" if g else "cached" for g in gens])
+    row(
+        "sample generation (first time only)",
+        [f"{g['seconds']:.0f} s, {g['peak_rss_mb'] / 1024:.1f} GB" if g else "cached" for g in gens],
+    )
 
     last, d = scales[-1], ratios[-1]
-    out += ["", f"### Targets (scale {last['scale']:g})", "", "| target | wanted | measured | |", "|---|---|---|---|"]
+    out += [
+        "",
+        f"### Targets (scale {last['scale']:g})",
+        "",
+        "| target | wanted | measured | |",
+        "|---|---|---|---|",
+    ]
     measured = [
         (f"{d['pipeline_over_floor']:.2f}", d["pipeline_over_floor"] <= 1.25),
         (f"{d['pandas_over_pipeline']:.2f}", d["pandas_over_pipeline"] >= 5),
@@ -121,11 +159,18 @@ def write_chart(results: dict, path: Path) -> None:
 
     scales = [s["scale"] for s in results["scales"]]
     figure, (times, memory) = plt.subplots(1, 2, figsize=(11, 4.2))
-    series = {"pipeline (full run)": "full", "floor": "floor", "pandas baseline": "pandas", "incremental run": "incremental"}
+    series = {
+        "pipeline (full run)": "full",
+        "floor": "floor",
+        "pandas baseline": "pandas",
+        "incremental run": "incremental",
+    }
     for label, key in series.items():
         times.plot(scales, [s[key]["seconds"] for s in results["scales"]], marker="o", label=label)
         if key != "incremental":
-            memory.plot(scales, [s[key]["peak_rss_mb"] / 1024 for s in results["scales"]], marker="o", label=label)
+            memory.plot(
+                scales, [s[key]["peak_rss_mb"] / 1024 for s in results["scales"]], marker="o", label=label
+            )
     times.set(title="wall time", xlabel="scale", ylabel="seconds")
     memory.set(title="peak resident memory (process tree)", xlabel="scale", ylabel="GB")
     memory.axhline(4, color="grey", linestyle="--", linewidth=0.8, label="4 GB target")

@@ -75,7 +75,9 @@ def measure(task: str, *args: str) -> dict:
 def link_tree(source: Path, target: Path, in_drop: bool, drop_folder: str) -> int:
     """Hard-link (no copy) under ``target`` the files of ``source`` that are (``in_drop``) or are
     not in the date folder ``drop_folder``; returns how many."""
-    files = [p for p in sorted(source.rglob("*")) if p.is_file() and (p.parent.name == drop_folder) == in_drop]
+    files = [
+        p for p in sorted(source.rglob("*")) if p.is_file() and (p.parent.name == drop_folder) == in_drop
+    ]
     for path in files:
         destination = target / path.relative_to(source)
         destination.parent.mkdir(parents=True, exist_ok=True)

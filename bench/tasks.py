@@ -37,7 +37,13 @@ def pipeline(landing: str, warehouse_dir: str) -> dict:
     from pipelines.settings import WarehouseResource
 
     check_steps = {check.node_def.name for check in all_checks}
-    stage_of = {"raw": "ingest", "staging": "staging", "intermediate": "sql_models", "marts": "sql_models", "published": "publish"}
+    stage_of = {
+        "raw": "ingest",
+        "staging": "staging",
+        "intermediate": "sql_models",
+        "marts": "sql_models",
+        "published": "publish",
+    }
     warehouse = WarehouseResource(landing_dir=landing, warehouse_dir=warehouse_dir)
     started = time.perf_counter()
     with DagsterInstance.ephemeral() as instance:
@@ -111,7 +117,9 @@ def ge(warehouse_dir: str, table: str = "account_month_economics") -> dict:
     warehouse = WarehouseResource(warehouse_dir=warehouse_dir)
     suite = next(s for s in load_suites() if s.schema == "marts" and s.table == table)
     pushable = [e for e in suite.definition["expectations"] if e["type"] != "unexpected_rows_expectation"]
-    comparable = Suite(suite.path, suite.schema, suite.table, {"name": f"{suite.name}.comparable", "expectations": pushable})
+    comparable = Suite(
+        suite.path, suite.schema, suite.table, {"name": f"{suite.name}.comparable", "expectations": pushable}
+    )
     parameters = suite_parameters(warehouse)
 
     started = time.perf_counter()
@@ -123,9 +131,15 @@ def ge(warehouse_dir: str, table: str = "account_month_economics") -> dict:
         frame = con.execute(f"SELECT * FROM marts.{table}").df()
     load_seconds = time.perf_counter() - started
     context = gx.get_context(mode="ephemeral")
-    batch = context.data_sources.add_pandas("frames").add_dataframe_asset(table).add_batch_definition_whole_dataframe("all")
+    batch = (
+        context.data_sources.add_pandas("frames")
+        .add_dataframe_asset(table)
+        .add_batch_definition_whole_dataframe("all")
+    )
     pandas_suite = context.suites.add(gx.ExpectationSuite(name="pandas", expectations=pushable))
-    definition = context.validation_definitions.add(gx.ValidationDefinition(name="pandas", data=batch, suite=pandas_suite))
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name="pandas", data=batch, suite=pandas_suite)
+    )
     started = time.perf_counter()
     pandas_result = definition.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters)
     pandas_seconds = time.perf_counter() - started

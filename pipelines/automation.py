@@ -60,9 +60,13 @@ def landing_state(warehouse: WarehouseResource) -> str:
     digest = hashlib.sha256()
     landing = warehouse.landing_path
     if landing.is_dir():
-        for path in sorted(p for p in landing.rglob("*") if p.is_file() and p.suffix.lower() in EXTRACT_SUFFIXES):
+        for path in sorted(
+            p for p in landing.rglob("*") if p.is_file() and p.suffix.lower() in EXTRACT_SUFFIXES
+        ):
             stat = path.stat()
-            digest.update(f"{path.relative_to(landing).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+            digest.update(
+                f"{path.relative_to(landing).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode()
+            )
     return digest.hexdigest()
 
 

@@ -168,7 +168,9 @@ def validate_suites(database: Path, suites: list[Suite], parameters: dict[str, A
     outcomes = []
     try:
         for suite in suites:
-            result = validator.definition(suite).run(expectation_parameters=parameters, result_format="SUMMARY")
+            result = validator.definition(suite).run(
+                expectation_parameters=parameters, result_format="SUMMARY"
+            )
             outcomes.append(
                 SuiteOutcome(
                     suite.name,

@@ -62,7 +62,9 @@ CASE_VARIANTS = [
 def _rows(rng: np.random.Generator, frame: pl.DataFrame, share: float) -> pl.Series:
     """A deterministic row mask hitting about ``share`` of the rows (at least one)."""
     mask = np.zeros(frame.height, bool)
-    mask[rng.choice(frame.height, size=min(max(1, int(frame.height * share)), frame.height), replace=False)] = True
+    mask[
+        rng.choice(frame.height, size=min(max(1, int(frame.height * share)), frame.height), replace=False)
+    ] = True
     return pl.Series(mask)
 
 

@@ -230,9 +230,7 @@ def _csv_header(landed: LandedFile) -> list[str]:
     return [name.lower() for name in header]
 
 
-def _read_csv(
-    con: duckdb.DuckDBPyConnection, landed: LandedFile, path: str
-) -> tuple[list[str], str]:
+def _read_csv(con: duckdb.DuckDBPyConnection, landed: LandedFile, path: str) -> tuple[list[str], str]:
     """CSV: RFC 4180, every value VARCHAR (casting is the contract's job, not the reader's)."""
     names = _csv_header(landed)
     columns = "{" + ", ".join(f"'_c{i}': 'VARCHAR'" for i in range(len(names))) + "}"
@@ -274,9 +272,7 @@ def _discount_blank_lines(con: duckdb.DuckDBPyConnection, landed: LandedFile) ->
     )
 
 
-def _read_json_lines(
-    con: duckdb.DuckDBPyConnection, landed: LandedFile, path: str
-) -> tuple[list[str], str]:
+def _read_json_lines(con: duckdb.DuckDBPyConnection, landed: LandedFile, path: str) -> tuple[list[str], str]:
     """JSON lines, read as lines of text so that a line that is not a JSON object is a record
     to quarantine rather than a failed file; each object is parsed once for all its keys.
 
@@ -314,9 +310,7 @@ def _read_json_lines(
     return [k.lower() for k in keys], records
 
 
-def _read_text(
-    con: duckdb.DuckDBPyConnection, landed: LandedFile, select: str, header_records: int
-) -> None:
+def _read_text(con: duckdb.DuckDBPyConnection, landed: LandedFile, select: str, header_records: int) -> None:
     """Run ``select`` (a ``read_csv`` storing its rejects) into ``_read``.
 
     The records DuckDB could not split into the columns (too many or too few fields, a broken
@@ -331,9 +325,7 @@ def _read_text(
         "SELECT min(line) FROM _rejects WHERE CAST(error_type AS VARCHAR) LIKE 'INVALID%'"
     ).fetchone()[0]
     if not_utf8 is not None:
-        raise IngestionError(
-            f"{landed.relative_path}: not UTF-8 encoded (row {not_utf8 - header_records})"
-        )
+        raise IngestionError(f"{landed.relative_path}: not UTF-8 encoded (row {not_utf8 - header_records})")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _malformed AS SELECT line - {header_records} AS _row, "
         "trim(any_value(csv_line), E'\\r\\n') AS _line FROM _rejects GROUP BY line"
@@ -399,9 +391,7 @@ def _violations(column: Column, raw: str, currencies: list[str] | None) -> list[
     if column.enum is not None:
         rules.append(f"WHEN {typed} NOT IN {literal_list(column.enum)} THEN 'bad_enum({name})'")
     if column.currency and currencies is not None:
-        rules.append(
-            f"WHEN {typed} NOT IN {literal_list(currencies)} THEN 'unknown_currency({name})'"
-        )
+        rules.append(f"WHEN {typed} NOT IN {literal_list(currencies)} THEN 'unknown_currency({name})'")
     if column.min is not None:
         below = "<=" if column.min_exclusive else "<"
         rules.append(f"WHEN {typed} {below} {column.min} THEN 'out_of_range({name})'")
@@ -467,17 +457,14 @@ def _load_file(
     )
 
 
-def load_table(
-    con: duckdb.DuckDBPyConnection, table: Table, landing_dir: Path, load_id: str
-) -> TableReport:
+def load_table(con: duckdb.DuckDBPyConnection, table: Table, landing_dir: Path, load_id: str) -> TableReport:
     """Load every new or changed file of ``table``; all or nothing (one transaction)."""
     ensure_raw_schema(con, table)
     currencies = known_currencies(con) if table.checks_currency else None
     fingerprint = rules_fingerprint(table, currencies)
     already = dict(
         con.execute(
-            f"SELECT _file, file_hash || '/' || rules_fingerprint FROM {MANIFEST_TABLE} "
-            "WHERE table_name = ?",
+            f"SELECT _file, file_hash || '/' || rules_fingerprint FROM {MANIFEST_TABLE} WHERE table_name = ?",
             [table.qualified_name],
         ).fetchall()
     )

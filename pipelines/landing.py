@@ -38,11 +38,8 @@ def table_files(landing_dir: Path, table: Table) -> list[LandedFile]:
     folder = landing_dir / table.source / table.name
     if not folder.is_dir():
         return []
-    files = [
-        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in EXTRACT_SUFFIXES
-    ]
+    files = [p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in EXTRACT_SUFFIXES]
     return sorted(
         (LandedFile(p, p.relative_to(landing_dir).as_posix(), file_hash(p)) for p in files),
         key=lambda f: f.relative_path.encode(),
     )
-

@@ -45,6 +45,7 @@ from pipelines.sqlutil import array_literal, ident, literal
 PUBLISH_LOG = "publish_log"
 PII_COLUMNS = frozenset(c for table in TABLES for c in table.pii_columns)
 CODE_DIRS = ("pipelines", "assets", "sql", "expectations", "config")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DB_NAME = "marts.duckdb"  # BI path <warehouse>/marts.duckdb (a symlink into current/)
 PARQUET_DIR = "parquet"  # BI path <warehouse>/parquet/<mart>/ (a symlink into current/)
@@ -73,7 +74,7 @@ class Publication:
     redactions: dict[str, dict[str, int]]
 
 
-def code_version(root: Path = Path(__file__).resolve().parent.parent) -> str:
+def code_version(root: Path = PROJECT_ROOT) -> str:
     """A fingerprint of the code that computed the numbers (rules, checks and configuration)."""
     digest = hashlib.sha256()
     for folder in CODE_DIRS:
@@ -137,7 +138,9 @@ def _copy_mart(con: duckdb.DuckDBPyConnection, mart: SqlModel, folder: Path) -> 
     hits = [(name, hit) for name, _, hit in masks if hit]
     masked = {}
     if hits:
-        counts = con.execute(f"SELECT {', '.join(f'count_if({hit})' for _, hit in hits)} FROM {mart.relation}").fetchall()[0]
+        counts = con.execute(
+            f"SELECT {', '.join(f'count_if({hit})' for _, hit in hits)} FROM {mart.relation}"
+        ).fetchall()[0]
         masked = {name: count for (name, _), count in zip(hits, counts) if count}
     table = f"candidate.main.{ident(mart.name)}"
     order = ", ".join(ident(c) for c in mart.grain) or "ALL"
@@ -216,8 +219,15 @@ def publish(
         )
         log_sql = f"{previous} UNION ALL BY NAME {log_row}" if previous else log_row
         con.execute(f"CREATE TABLE candidate.main.{PUBLISH_LOG} AS {log_sql} ORDER BY published_at")
-        con.execute(f"COPY candidate.main.{PUBLISH_LOG} TO {literal(str(folder / LOG_FILE))} (FORMAT parquet)")
-        history = [r[0] for r in con.execute(f"SELECT publish_id FROM candidate.main.{PUBLISH_LOG} ORDER BY published_at").fetchall()]
+        con.execute(
+            f"COPY candidate.main.{PUBLISH_LOG} TO {literal(str(folder / LOG_FILE))} (FORMAT parquet)"
+        )
+        history = [
+            r[0]
+            for r in con.execute(
+                f"SELECT publish_id FROM candidate.main.{PUBLISH_LOG} ORDER BY published_at"
+            ).fetchall()
+        ]
         _detach(con)
         (folder / ".previous.duckdb").unlink(missing_ok=True)
         if before_switch is not None:
@@ -228,14 +238,18 @@ def publish(
         _detach(con)
         if not switched:
             shutil.rmtree(folder, ignore_errors=True)
-    link_stable_paths(warehouse_dir, {DB_NAME: Path(CURRENT) / DB_NAME, PARQUET_DIR: Path(CURRENT) / PARQUET_DIR})
+    link_stable_paths(
+        warehouse_dir, {DB_NAME: Path(CURRENT) / DB_NAME, PARQUET_DIR: Path(CURRENT) / PARQUET_DIR}
+    )
     remove_leftovers(warehouse_dir, history)
     return Publication(publish_id, now, row_counts, warehouse_dir / DB_NAME, folder, redactions)
 
 
 def _detach(con: duckdb.DuckDBPyConnection) -> None:
     for name in ("candidate", "previous"):
-        attached = con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [name]).fetchall()[0][0]
+        attached = con.execute(
+            "SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [name]
+        ).fetchall()[0][0]
         if attached:
             con.execute(f"DETACH {name}")
 

@@ -78,9 +78,7 @@ def _month_start(month_index: np.ndarray) -> np.ndarray:
 
 
 def _ids(prefix: str, n: int, offset: int = 0) -> pl.Series:
-    return pl.Series(np.arange(offset, offset + n)).cast(pl.String).str.zfill(8).str.replace(
-        "^", prefix
-    )
+    return pl.Series(np.arange(offset, offset + n)).cast(pl.String).str.zfill(8).str.replace("^", prefix)
 
 
 def _pick(rng: np.random.Generator, values: np.ndarray, weights, n: int) -> np.ndarray:
@@ -237,15 +235,27 @@ def simulate(scale: float, seed: int) -> Sample:
     reactivates = rng.random(nc) < 0.35
     gap = rng.integers(2, 9, nc)
 
-    sub_cust = np.concatenate([np.arange(nc), np.arange(nc)[reactivates], np.arange(nc)[rng.random(nc) < 0.06]])
-    kind = np.concatenate([np.zeros(nc, int), np.ones(reactivates.sum(), int), np.full(len(sub_cust) - nc - reactivates.sum(), 2)])
+    sub_cust = np.concatenate(
+        [np.arange(nc), np.arange(nc)[reactivates], np.arange(nc)[rng.random(nc) < 0.06]]
+    )
+    kind = np.concatenate(
+        [
+            np.zeros(nc, int),
+            np.ones(reactivates.sum(), int),
+            np.full(len(sub_cust) - nc - reactivates.sum(), 2),
+        ]
+    )
     ns = len(sub_cust)
     first_end_months = lifetime + (-lifetime) % INTERVAL_MONTHS[interval]  # whole billing periods
     sub_interval = np.where(kind == 2, 0, interval[sub_cust])
     sub_start = np.where(
         kind == 0, 0, np.where(kind == 1, first_end_months[sub_cust] + gap[sub_cust], rng.integers(2, 12, ns))
     )
-    sub_months = np.where(kind == 1, rng.geometric(hazard[sub_cust]) * 2, np.where(kind == 2, rng.integers(3, 30, ns), first_end_months[sub_cust]))
+    sub_months = np.where(
+        kind == 1,
+        rng.geometric(hazard[sub_cust]) * 2,
+        np.where(kind == 2, rng.integers(3, 30, ns), first_end_months[sub_cust]),
+    )
     sub_months = sub_months + (-sub_months) % INTERVAL_MONTHS[sub_interval]
     sub_started_at = _add_months(anchor_day[sub_cust], sub_start) + _seconds(rng.uniform(0, 0.2, ns))
     sub_ended_at = _add_months(anchor_day[sub_cust], sub_start + sub_months)
@@ -285,7 +295,9 @@ def simulate(scale: float, seed: int) -> Sample:
     period_start = _add_months(sub_started_at[inv_sub].astype("datetime64[D]"), k * step)
     period_end = _add_months(period_start, step)
     in_range = (period_start >= _month_start(np.zeros(1, int))[0] - _seconds(1)) & (period_start < END)
-    inv_sub, k, step, period_start, period_end = (a[in_range] for a in (inv_sub, k, step, period_start, period_end))
+    inv_sub, k, step, period_start, period_end = (
+        a[in_range] for a in (inv_sub, k, step, period_start, period_end)
+    )
     ni = len(inv_sub)
     inv_cust = sub_cust[inv_sub]
     inv_currency = cust_currency[inv_cust]
@@ -334,9 +346,7 @@ def simulate(scale: float, seed: int) -> Sample:
     line = pl.concat(line_frames).sort("inv", maintain_order=True)
     amount_due = line.group_by("inv").agg(pl.col("amount").sum()).sort("inv")["amount"].to_numpy()
     amount_due = np.maximum(amount_due, 0)
-    inv_updated = np.select(
-        [status == "paid", status == "uncollectible"], [paid_at, written_off_at], created
-    )
+    inv_updated = np.select([status == "paid", status == "uncollectible"], [paid_at, written_off_at], created)
     f["billing__invoices"] = pl.DataFrame(
         {
             "invoice_id": invoice_id,
@@ -368,9 +378,13 @@ def simulate(scale: float, seed: int) -> Sample:
     failed_idx = np.flatnonzero((status == "uncollectible") | ((status == "paid") & (rng.random(ni) < 0.08)))
     refunded = rng.random(len(paid_idx)) < 0.005
     ch_inv = np.concatenate([paid_idx, failed_idx])
-    ch_at = np.concatenate([paid_at[paid_idx], created[failed_idx] + _seconds(rng.uniform(0.5, 2, len(failed_idx)))])
+    ch_at = np.concatenate(
+        [paid_at[paid_idx], created[failed_idx] + _seconds(rng.uniform(0.5, 2, len(failed_idx)))]
+    )
     ch_amount = amount_due[ch_inv]
-    ch_status = np.concatenate([np.where(refunded, "refunded", "succeeded"), np.full(len(failed_idx), "failed")])
+    ch_status = np.concatenate(
+        [np.where(refunded, "refunded", "succeeded"), np.full(len(failed_idx), "failed")]
+    )
     fee = np.where(ch_status == "failed", 0, np.rint(ch_amount * 0.029 + 0.3 * minor[ch_inv] / 100))
     f["billing__charges"] = pl.DataFrame(
         {
@@ -403,7 +417,9 @@ def simulate(scale: float, seed: int) -> Sample:
     tx_cust = cm_cust[tx_cm]
     tx_at = _month_start(cm_month[tx_cm]) + _seconds(rng.uniform(0, 28, nt))
     tx_at = np.minimum(tx_at, END - _seconds(0.01))
-    tx_amount = np.rint(TX_MEDIAN_USD[cust_segment[tx_cust]] * rng.lognormal(0, 0.8, nt) * cust_minor_per_usd[tx_cust]).astype(np.int64)
+    tx_amount = np.rint(
+        TX_MEDIAN_USD[cust_segment[tx_cust]] * rng.lognormal(0, 0.8, nt) * cust_minor_per_usd[tx_cust]
+    ).astype(np.int64)
     dispute_boost = np.where(cust_theater[tx_cust], 4.0, 1.0)
     u = rng.random(nt)
     tx_status = np.select(
@@ -425,6 +441,7 @@ def simulate(scale: float, seed: int) -> Sample:
     # --- programs and enrollments -----------------------------------------------------------
     launched = PROGRAMS["launched_on"].str.to_date().to_numpy().astype("datetime64[ms]")
     top_exceptions = np.flatnonzero(exceptions > np.quantile(exceptions, 0.6))
+
     def enroll(pool: np.ndarray, size: int) -> np.ndarray:
         return rng.choice(pool, size=min(len(pool), size), replace=False)
 
@@ -439,7 +456,9 @@ def simulate(scale: float, seed: int) -> Sample:
     en_prog = np.concatenate([np.full(len(s), i) for i, s in enumerate(enrolled_sets)])
     en_acct = np.concatenate(enrolled_sets)
     en_at = launched[en_prog] + _seconds(rng.uniform(0, 20, len(en_prog)))
-    en_ids = np.concatenate([account_id.gather(en_acct).to_numpy(), ["A99000001", "A99000002"], ["A00000000"]])
+    en_ids = np.concatenate(
+        [account_id.gather(en_acct).to_numpy(), ["A99000001", "A99000002"], ["A00000000"]]
+    )
     f["crm__program_enrollments"] = pl.DataFrame(
         {
             "program_id": np.concatenate([PROGRAMS["program_id"].to_numpy()[en_prog], ["P001", "P002"], ["P999"]]),
@@ -484,7 +503,9 @@ def simulate(scale: float, seed: int) -> Sample:
     base_rate = TICKETS_PER_MONTH[segment[tk_acct_cm]]
     exc_count = rng.poisson(base_rate * 0.25 * exc_now)
     other_count = rng.poisson(base_rate * 0.75 * np.sqrt(engagement[tk_acct_cm]))
-    t_cm = np.concatenate([np.repeat(np.arange(len(tk_acct_cm)), exc_count), np.repeat(np.arange(len(tk_acct_cm)), other_count)])
+    t_cm = np.concatenate(
+        [np.repeat(np.arange(len(tk_acct_cm)), exc_count), np.repeat(np.arange(len(tk_acct_cm)), other_count)]
+    )
     is_exc = np.concatenate([np.ones(exc_count.sum(), bool), np.zeros(other_count.sum(), bool)])
     nk = len(t_cm)
     t_acct = tk_acct_cm[t_cm]
@@ -493,13 +514,19 @@ def simulate(scale: float, seed: int) -> Sample:
         _pick(rng, np.array(["reconciliation_break", "chargeback", "manual_review", "compliance_query", "custom_workflow"]), [0.35, 0.2, 0.2, 0.1, 0.15], nk),
         _pick(rng, np.array(["how_to", "bug", "billing_question"]), [0.5, 0.3, 0.2], nk),
     )  # fmt: skip
-    t_created = np.minimum(_month_start(tk_month[t_cm]) + _seconds(rng.uniform(0, 30.9, nk)), END - _seconds(0.01))
+    t_created = np.minimum(
+        _month_start(tk_month[t_cm]) + _seconds(rng.uniform(0, 30.9, nk)), END - _seconds(0.01)
+    )
     solved_at = t_created + _seconds(rng.exponential(2.0, nk))
     t_solved = solved_at < END
     t_has_org = (org_of_account[t_acct] >= 0) & (rng.random(nk) >= 0.01)
     t_org_id = _where(t_has_org, organization_id.to_numpy()[np.maximum(org_of_account[t_acct], 0)])
     ticket_id = _ids("Z", nk)
-    t_status = np.where(t_solved, np.where(rng.random(nk) < 0.1, "closed", "solved"), _pick(rng, np.array(["new", "open", "pending"]), [1, 2, 1], nk))
+    t_status = np.where(
+        t_solved,
+        np.where(rng.random(nk) < 0.1, "closed", "solved"),
+        _pick(rng, np.array(["new", "open", "pending"]), [1, 2, 1], nk),
+    )
     f["support__tickets"] = pl.DataFrame(
         {
             "ticket_id": ticket_id,
@@ -526,7 +553,11 @@ def simulate(scale: float, seed: int) -> Sample:
     te_t = np.repeat(np.arange(nk), per_ticket)
     nte = len(te_t)
     te_cat = category[te_t]
-    te_tier = np.where(te_cat == "compliance_query", "compliance", np.where(is_exc[te_t] | (rng.random(nte) < 0.2), "l2", "l1"))
+    te_tier = np.where(
+        te_cat == "compliance_query",
+        "compliance",
+        np.where(is_exc[te_t] | (rng.random(nte) < 0.2), "l2", "l1"),
+    )
     logged = np.minimum(t_created[te_t] + _seconds(rng.exponential(1.5, nte)), END - _seconds(0.01))
     f["support__time_entries"] = pl.DataFrame(
         {
@@ -547,11 +578,32 @@ def simulate(scale: float, seed: int) -> Sample:
     ev_cm = np.repeat(np.arange(len(ev_acct_cm)), ev_count)
     ne = len(ev_cm)
     ev_acct = ev_acct_cm[ev_cm]
-    ev_type = _pick(rng, np.array(["portal_login", "feature_use", "report_download", "campaign_touch", "webinar", "nps_response", "qbr_meeting"]), [0.4, 0.3, 0.1, 0.12, 0.03, 0.03, 0.02], ne)
-    ev_at = np.minimum(_month_start(tk_month[ev_cm]) + _seconds(rng.uniform(0, 30.9, ne)), END - _seconds(0.01))
+    ev_type = _pick(
+        rng,
+        np.array(
+            [
+                "portal_login",
+                "feature_use",
+                "report_download",
+                "campaign_touch",
+                "webinar",
+                "nps_response",
+                "qbr_meeting",
+            ]
+        ),
+        [0.4, 0.3, 0.1, 0.12, 0.03, 0.03, 0.02],
+        ne,
+    )
+    ev_at = np.minimum(
+        _month_start(tk_month[ev_cm]) + _seconds(rng.uniform(0, 30.9, ne)), END - _seconds(0.01)
+    )
     promoter_bias = np.where(theater[ev_acct], -2.0, 1.0)
     nps = np.clip(np.rint(rng.normal(7.5 + promoter_bias, 2.0)), 0, 10).astype(np.int64)
-    in_program = np.isin(ev_acct, enrolled_sets[1]) & np.isin(ev_type, ["webinar", "campaign_touch"]) & (ev_at >= launched[1])
+    in_program = (
+        np.isin(ev_acct, enrolled_sets[1])
+        & np.isin(ev_type, ["webinar", "campaign_touch"])
+        & (ev_at >= launched[1])
+    )
     f["crm__engagement_events"] = pl.DataFrame(
         {
             "event_id": _ids("V", ne),

@@ -33,6 +33,7 @@ WAREHOUSE_POOL = "duckdb_warehouse"
 # Who answers for the tables built from the extract contract (the SQL models name their own).
 PLATFORM_OWNER = "team:data-platform"
 
+
 def _shared_user_agent() -> str:
     """The user agent duckdb-engine (Great Expectations' driver) stamps on its connections.
 
@@ -88,9 +89,7 @@ class WarehouseResource(ConfigurableResource):
         The time zone is set per connection: the contract says an offset-less timestamp is UTC.
         """
         self.working_db_path.parent.mkdir(parents=True, exist_ok=True)
-        duck = DuckDBResource(
-            database=str(self.working_db_path), connection_config=DUCKDB_CONNECTION_CONFIG
-        )
+        duck = DuckDBResource(database=str(self.working_db_path), connection_config=DUCKDB_CONNECTION_CONFIG)
         with duck.get_connection() as con:
             try:
                 con.execute("SET TimeZone = 'UTC'")

@@ -83,7 +83,10 @@ def load_models(sql_dir: Path, external_tables: dict[str, str]) -> dict[str, Sql
                 raise ModelError(f"{path}: a table named {name!r} is already defined")
             sql = path.read_text()
             doc = docs.get(name, {})
-            columns = {k: v if isinstance(v, dict) else {"description": v} for k, v in (doc.get("columns") or {}).items()}
+            columns = {
+                k: v if isinstance(v, dict) else {"description": v}
+                for k, v in (doc.get("columns") or {}).items()
+            }
             models[name] = SqlModel(
                 name=name,
                 layer=layer,

@@ -20,10 +20,16 @@ from pipelines.ge_duckdb import EXPECTATIONS_DIR
 # stated again below, from the contract.)
 TABLE_RULES: dict[str, list[tuple[str, str]]] = {
     "billing__invoice_line_items": [
-        ("a service period does not end before it starts", "select * from {batch} where period_end < period_start"),
+        (
+            "a service period does not end before it starts",
+            "select * from {batch} where period_end < period_start",
+        ),
     ],
     "crm__engagement_events": [
-        ("nps_score only on nps_response events", "select * from {batch} where nps_score is not null and event_type <> 'nps_response'"),
+        (
+            "nps_score only on nps_response events",
+            "select * from {batch} where nps_score is not null and event_type <> 'nps_response'",
+        ),
     ],
 }
 
@@ -41,20 +47,33 @@ def staging_suite(table: Table) -> dict[str, Any]:
         if column.name == "is_deleted":
             continue  # removed by staging
         if column.required:
-            expectations.append({"type": "expect_column_values_to_not_be_null", "kwargs": {"column": column.name}})
+            expectations.append(
+                {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": column.name}}
+            )
         if column.enum is not None:
             expectations.append(
-                {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": column.name, "value_set": list(column.enum)}}
+                {
+                    "type": "expect_column_values_to_be_in_set",
+                    "kwargs": {"column": column.name, "value_set": list(column.enum)},
+                }
             )
         if column.min is not None or column.max is not None:
-            bounds = {k: v for k, v in (("min_value", column.min), ("max_value", column.max)) if v is not None}
+            bounds = {
+                k: v for k, v in (("min_value", column.min), ("max_value", column.max)) if v is not None
+            }
             if column.min_exclusive:
                 bounds["strict_min"] = True
-            expectations.append({"type": "expect_column_values_to_be_between", "kwargs": {"column": column.name, **bounds}})
+            expectations.append(
+                {"type": "expect_column_values_to_be_between", "kwargs": {"column": column.name, **bounds}}
+            )
     rules = [(r.description, f"select * from {{batch}} where {r.violation}") for r in table.row_rules]
     for description, query in [*rules, *TABLE_RULES.get(table.qualified_name, [])]:
         expectations.append(
-            {"type": "unexpected_rows_expectation", "description": description, "kwargs": {"unexpected_rows_query": query}}
+            {
+                "type": "unexpected_rows_expectation",
+                "description": description,
+                "kwargs": {"unexpected_rows_query": query},
+            }
         )
     return {"name": f"staging.{table.staging_name}", "expectations": expectations}
 

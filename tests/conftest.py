@@ -36,9 +36,7 @@ def warehouse(tmp_path: Path, landing: Path) -> WarehouseResource:
     return WarehouseResource(landing_dir=str(landing), warehouse_dir=str(tmp_path / "warehouse"))
 
 
-def ingest(
-    warehouse: WarehouseResource, *tables: str, raise_on_error: bool = True
-) -> ExecuteInProcessResult:
+def ingest(warehouse: WarehouseResource, *tables: str, raise_on_error: bool = True) -> ExecuteInProcessResult:
     """Materialize the raw and staging assets of ``tables`` (``source__name``) and of currencies."""
     specs = [CURRENCIES_TABLE, *(table(*name.split("__")) for name in tables)]
     keys = [key for spec in specs for key in (raw_key(spec), staging_key(spec))]

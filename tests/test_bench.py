@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from bench.pandas_baseline import COMPARED, Extracts, both_marts, compare
 from pipelines.settings import WarehouseResource
 from tests.conftest import materialize_all

@@ -281,7 +281,10 @@ def test_an_undocumented_mart_column_is_reported():
 
 
 def test_an_undocumented_mart_is_reported():
-    models = {**load_mart_models(), "zz_fake_mart": {"grain": ["month"], "columns": {"month": {}, "zz_total": {}}}}
+    models = {
+        **load_mart_models(),
+        "zz_fake_mart": {"grain": ["month"], "columns": {"month": {}, "zz_total": {}}},
+    }
     assert mart_doc_problems(models, METRICS_DOC.read_text()) == [
         "zz_fake_mart: published, but not a row of the 'Published marts' table"
     ]

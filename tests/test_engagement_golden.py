@@ -32,18 +32,27 @@ class Landing:
         return self.ids
 
     def account(self, account_id: str, segment: str) -> None:
-        self.add("crm/accounts", "account_id,account_name,country,segment,risk_tier,created_at,is_deleted,updated_at",
-                 f"{account_id},{account_id},US,{segment},low,2024-12-01,false,2024-12-01")
-        self.add("billing/customers", "customer_id,crm_account_id,currency,created_at,updated_at",
-                 f"C{account_id},{account_id},USD,2024-12-01,2024-12-01")
+        self.add(
+            "crm/accounts",
+            "account_id,account_name,country,segment,risk_tier,created_at,is_deleted,updated_at",
+            f"{account_id},{account_id},US,{segment},low,2024-12-01,false,2024-12-01",
+        )
+        self.add(
+            "billing/customers",
+            "customer_id,crm_account_id,currency,created_at,updated_at",
+            f"C{account_id},{account_id},USD,2024-12-01,2024-12-01",
+        )
         self.add("support/organizations", "organization_id,name,external_id,updated_at",
                  f"O{account_id},{account_id},{account_id},2024-12-01")  # fmt: skip
 
     def revenue(self, account_id: str, day: str, dollars: float) -> None:
         n = self.next_id()
         cents = round(dollars * 100)
-        self.add("billing/invoices", "invoice_id,customer_id,status,currency,amount_due,amount_paid,created_at,paid_at,updated_at",
-                 f"I{n},C{account_id},paid,USD,{cents},{cents},{day},{day},{day}")
+        self.add(
+            "billing/invoices",
+            "invoice_id,customer_id,status,currency,amount_due,amount_paid,created_at,paid_at,updated_at",
+            f"I{n},C{account_id},paid,USD,{cents},{cents},{day},{day},{day}",
+        )
         self.add("billing/invoice_line_items", "line_item_id,invoice_id,type,amount,currency,period_start,period_end,proration,updated_at",
                  f"L{n},I{n},one_time,{cents},USD,{day},{day},false,{day}")  # fmt: skip
 
@@ -56,13 +65,24 @@ class Landing:
                      f"E{n},K{n},ag,l1,{minutes},{day}T10:00:00,{day}T10:00:00")  # fmt: skip
 
     def event(self, account_id: str, day: str, event_type: str) -> None:
-        self.add("crm/engagement_events", "event_id,account_id,occurred_at,event_type,updated_at",
-                 f"V{self.next_id()},{account_id},{day}T08:00:00,{event_type},{day}T08:00:00")
+        self.add(
+            "crm/engagement_events",
+            "event_id,account_id,occurred_at,event_type,updated_at",
+            f"V{self.next_id()},{account_id},{day}T08:00:00,{event_type},{day}T08:00:00",
+        )
 
     def write_to(self, landing: Path) -> None:
         write(landing, "finance/currencies/d/c.csv", "currency,minor_unit_exponent\nUSD,2\n")
-        write(landing, "finance/agent_costs/d/a.csv", "agent_tier,effective_from,hourly_cost_usd\nl1,2024-01-01,60\n")
-        write(landing, "finance/exception_unit_costs/d/u.csv", "category,effective_from,unit_cost_usd\ncustom_workflow,2024-01-01,10\n")
+        write(
+            landing,
+            "finance/agent_costs/d/a.csv",
+            "agent_tier,effective_from,hourly_cost_usd\nl1,2024-01-01,60\n",
+        )
+        write(
+            landing,
+            "finance/exception_unit_costs/d/u.csv",
+            "category,effective_from,unit_cost_usd\ncustom_workflow,2024-01-01,10\n",
+        )
         for table, lines in self.rows.items():
             write(landing, f"{table}/d/rows.csv", "\n".join(lines) + "\n")
 
@@ -109,19 +129,30 @@ def accounts_warehouse(tmp_path_factory) -> WarehouseResource:
 
 
 def test_cost_to_serve_slope_over_six_months_with_an_inactive_month(accounts_warehouse):
-    rows = query(accounts_warehouse, "SELECT month::VARCHAR, cost_to_serve, cts_slope_6m, cts_trend FROM marts.cost_to_serve_trajectory WHERE account_id = 'G1' ORDER BY month")
+    rows = query(
+        accounts_warehouse,
+        "SELECT month::VARCHAR, cost_to_serve, cts_slope_6m, cts_trend FROM marts.cost_to_serve_trajectory WHERE account_id = 'G1' ORDER BY month",
+    )
     by_month = {r[0][:7]: r[1:] for r in rows}
     assert by_month["2025-02"] == (20.0, None, None)  # two months: no slope yet
     # Jan-Mar: 10, 20, 0 at x = 1, 2, 3: slope = sum((x-2)(y-10)) / sum((x-2)^2) = -10 / 2
     assert by_month["2025-03"] == pytest.approx((0.0, -5.0, "falling"))  # below -5% of mean 10
     # Jan-Jun: 10, 20, 0, 40, 50, 60: x mean 3.5, y mean 30, Sxy = 190, Sxx = 17.5
     assert by_month["2025-06"] == pytest.approx((60.0, 190 / 17.5, "rising"))
-    ratio = query(accounts_warehouse, "SELECT cost_to_serve_ratio FROM marts.cost_to_serve_trajectory WHERE account_id = 'G1' AND month = '2025-01-01'")
+    ratio = query(
+        accounts_warehouse,
+        "SELECT cost_to_serve_ratio FROM marts.cost_to_serve_trajectory WHERE account_id = 'G1' AND month = '2025-01-01'",
+    )
     assert ratio == [(pytest.approx(10 / 100),)]
 
 
 def test_quadrants_at_exactly_the_median(accounts_warehouse):
-    rows = dict(query(accounts_warehouse, "SELECT account_id, quadrant FROM marts.engagement_economics WHERE month = '2025-01-01'"))
+    rows = dict(
+        query(
+            accounts_warehouse,
+            "SELECT account_id, quadrant FROM marts.engagement_economics WHERE month = '2025-01-01'",
+        )
+    )
     # smb medians over Q1-Q5 (Q6 has no revenue): engagement [0, 1, 2, 2, 4] -> 2; margin %
     # [0.5, 0.6, 0.7, 0.7, 0.9] -> 0.7. Q2, Q3 sit on the engagement median, Q3, Q4 on the margin one.
     assert rows["Q1"] == "economic_champion"  # 4 >= 2, 0.9 >= 0.7
@@ -132,9 +163,15 @@ def test_quadrants_at_exactly_the_median(accounts_warehouse):
     assert rows["Q6"] is None  # no revenue in the trailing 3 months
     # mid_market, an even count: medians are the means of the two middle values (2 and 0.3).
     assert rows["M1"] == "at_risk" and rows["M2"] == "economic_champion"
-    q1 = query(accounts_warehouse, "SELECT engagement_score, engagement_score_3m, revenue_3m, cost_to_serve_3m, contribution_margin_pct_3m FROM marts.engagement_economics WHERE account_id = 'Q1' AND month = '2025-04-01'")
+    q1 = query(
+        accounts_warehouse,
+        "SELECT engagement_score, engagement_score_3m, revenue_3m, cost_to_serve_3m, contribution_margin_pct_3m FROM marts.engagement_economics WHERE account_id = 'Q1' AND month = '2025-04-01'",
+    )
     assert q1 == [pytest.approx((0.0, 0.0, 0.0, 0.0, None))]  # January has left the window
-    q1_jan = query(accounts_warehouse, "SELECT engagement_score_3m, contribution_margin_pct_3m FROM marts.engagement_economics WHERE account_id = 'Q1' AND month = '2025-02-01'")
+    q1_jan = query(
+        accounts_warehouse,
+        "SELECT engagement_score_3m, contribution_margin_pct_3m FROM marts.engagement_economics WHERE account_id = 'Q1' AND month = '2025-02-01'",
+    )
     assert q1_jan == [pytest.approx((4.0, 0.9))]
 
 
@@ -143,7 +180,13 @@ def test_spearman_with_ties(accounts_warehouse):
     # Average ranks: engagement 6, 4.5, 4.5, 1.5, 3, 1.5; cost 1, 6, 3.5, 3.5, 5, 2.
     # Deviations from 3.5: dx = 2.5, 1, 1, -2, -0.5, -2; dy = -2.5, 2.5, 0, 0, 1.5, -1.5.
     rho = -1.5 / math.sqrt(16.5 * 17)  # sum dx*dy / sqrt(sum dx^2 * sum dy^2)
-    rows = {r[0]: r[1:] for r in query(accounts_warehouse, "SELECT segment, accounts, spearman_engagement_cost_to_serve FROM marts.engagement_cost_correlation WHERE month = '2025-01-01'")}
+    rows = {
+        r[0]: r[1:]
+        for r in query(
+            accounts_warehouse,
+            "SELECT segment, accounts, spearman_engagement_cost_to_serve FROM marts.engagement_cost_correlation WHERE month = '2025-01-01'",
+        )
+    }
     assert rows["smb"] == (6, pytest.approx(rho))
     assert rows["mid_market"] == (2, None)  # fewer than 3 accounts
     assert rows["enterprise"] == (1, None)
@@ -157,10 +200,19 @@ def test_nps_per_segment(tmp_path):
     for score in [10, 9, 8, 6, 0]:
         landing.add("crm/engagement_events", "event_id,account_id,occurred_at,event_type,nps_score,updated_at",
                     f"S{score},N1,2025-01-05T00:00:00,nps_response,{score},2025-01-05T00:00:00")  # fmt: skip
-    landing.add("crm/engagement_events", "event_id,account_id,occurred_at,event_type,nps_score,updated_at",
-                "S99,A404,2025-01-05T00:00:00,nps_response,10,2025-01-05T00:00:00")  # unknown account
+    landing.add(
+        "crm/engagement_events",
+        "event_id,account_id,occurred_at,event_type,nps_score,updated_at",
+        "S99,A404,2025-01-05T00:00:00,nps_response,10,2025-01-05T00:00:00",
+    )  # unknown account
     warehouse = build(tmp_path, landing)
-    rows = {r[0]: r[1:] for r in query(warehouse, "SELECT segment, responses, promoters, detractors, nps FROM marts.nps WHERE month = '2025-01-01'")}
+    rows = {
+        r[0]: r[1:]
+        for r in query(
+            warehouse,
+            "SELECT segment, responses, promoters, detractors, nps FROM marts.nps WHERE month = '2025-01-01'",
+        )
+    }
     assert rows["smb"] == (5, 2, 2, pytest.approx(0.0))  # (2 - 2) / 5
     assert rows["all"] == (6, 3, 2, pytest.approx((3 - 2) / 6 * 100))
     assert rows["enterprise"] == (0, 0, 0, None)
@@ -210,7 +262,13 @@ def programs_warehouse(tmp_path_factory) -> WarehouseResource:
 
 
 def test_program_verdicts(programs_warehouse):
-    rows = {r[0]: r[1:] for r in query(programs_warehouse, "SELECT program_id, treated_accounts, control_accounts, treated_change, control_change, measured_effect, verdict, evaluated_through::VARCHAR FROM marts.program_outcomes")}
+    rows = {
+        r[0]: r[1:]
+        for r in query(
+            programs_warehouse,
+            "SELECT program_id, treated_accounts, control_accounts, treated_change, control_change, measured_effect, verdict, evaluated_through::VARCHAR FROM marts.program_outcomes",
+        )
+    }
     # A: treated 40 -> 20 a month (-0.5); control (12 K + 9 P never enrolled in A) 40 -> 30 (-0.25);
     # effect -0.25 reaches the expected -0.2.
     assert rows["A"] == pytest.approx((12, 21, -0.5, -0.25, -0.25, "on_track", "2025-12-01"))

@@ -75,13 +75,15 @@ def test_validation_runs_in_duckdb_and_reports_each_failure(tmp_path):
     ]})  # fmt: skip
     (outcome,) = validate_suites(db, [suite], {"first": date(2025, 1, 1), "last": date(2026, 12, 1)})
     results = sorted((o.expectation, o.success, o.severity, o.observed) for o in outcome.outcomes)
-    assert results == sorted([
-        ("expect_compound_columns_to_be_unique", False, "critical", 2),
-        ("expect_column_values_to_be_between", False, "warning", 1),
-        ("expect_column_values_to_be_between", False, "critical", 1),
-        ("unexpected_rows_expectation", False, "critical", 1),
-        ("expect_column_values_to_not_be_null", True, "critical", 0),
-    ])  # GE reports results in its own order
+    assert results == sorted(
+        [
+            ("expect_compound_columns_to_be_unique", False, "critical", 2),
+            ("expect_column_values_to_be_between", False, "warning", 1),
+            ("expect_column_values_to_be_between", False, "critical", 1),
+            ("unexpected_rows_expectation", False, "critical", 1),
+            ("expect_column_values_to_not_be_null", True, "critical", 0),
+        ]
+    )  # GE reports results in its own order
     assert sorted(o.expectation for o in outcome.blocking_failures) == [
         "expect_column_values_to_be_between", "expect_compound_columns_to_be_unique", "unexpected_rows_expectation",
     ]  # fmt: skip

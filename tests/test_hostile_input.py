@@ -21,7 +21,9 @@ from dagster import DagsterEventType
 from pipelines.ge_duckdb import load_suites, validate_suites
 from tests.conftest import failure_message, ingest, materialization_metadata, query, write
 
-ACCOUNTS_HEADER = "account_id,account_name,industry,country,segment,risk_tier,owner_email,created_at,is_deleted,updated_at"
+ACCOUNTS_HEADER = (
+    "account_id,account_name,industry,country,segment,risk_tier,owner_email,created_at,is_deleted,updated_at"
+)
 
 
 def account(account_id: str, name: str = "Name") -> str:
@@ -162,7 +164,9 @@ def test_values_out_of_range_are_quarantined_and_the_rest_loads(landing, warehou
     assert quarantined(warehouse, table) == [
         (path, len(good) + i, rule, raw_values(header, line)) for i, (line, rule) in enumerate(bad, start=1)
     ]
-    assert query(warehouse, f"SELECT _row FROM raw.{table} ORDER BY _row") == [(i,) for i in range(1, len(good) + 1)]
+    assert query(warehouse, f"SELECT _row FROM raw.{table} ORDER BY _row") == [
+        (i,) for i in range(1, len(good) + 1)
+    ]
     assert accounted(result, table) == (len(good) + len(bad), len(good), len(bad))
 
 
@@ -174,7 +178,11 @@ def test_the_staging_suites_pass_on_what_ingestion_lets_through(landing, warehou
     for table in names:
         _, header, good, bad = cases[table]
         source, name = table.split("__")
-        write(landing, f"{source}/{name}/d1/extract.csv", "\n".join([header, *good, *(b for b, _ in bad)]) + "\n")
+        write(
+            landing,
+            f"{source}/{name}/d1/extract.csv",
+            "\n".join([header, *good, *(b for b, _ in bad)]) + "\n",
+        )
     ingest(warehouse, *names)
 
     staged = {f"stg_{t}" for t in names}
@@ -190,7 +198,17 @@ def test_ragged_csv_rows_are_quarantined_as_malformed_and_the_rest_loads(landing
     path = "crm/accounts/d1/a.csv"
     too_few, too_many, stray_quote = "A2,Two,saas,US", account("A4") + ",surplus", account("A5", '"Fi"ve')
     # Rows are numbered by record: a quoted field may span lines, and blank lines are no records.
-    lines = [ACCOUNTS_HEADER, account("A1", '"One,\n\nover lines"'), "", too_few, account("A3"), too_many, "", stray_quote, account("A6")]
+    lines = [
+        ACCOUNTS_HEADER,
+        account("A1", '"One,\n\nover lines"'),
+        "",
+        too_few,
+        account("A3"),
+        too_many,
+        "",
+        stray_quote,
+        account("A6"),
+    ]
     write(landing, path, "\n".join(lines) + "\n")
     result = ingest(warehouse, "crm__accounts")
 
@@ -220,7 +238,12 @@ def test_jsonl_lines_that_are_not_objects_are_quarantined_with_their_text(landin
     result = ingest(warehouse, "support__organizations")
 
     malformed = [(path, n, "malformed_row", {"line": lines[n - 1]}) for n in (2, 3, 4, 6, 7)]
-    eight = (path, 8, "unparseable(updated_at)", {"organization_id": "O8", "name": "Eight", "updated_at": "yesterday"})
+    eight = (
+        path,
+        8,
+        "unparseable(updated_at)",
+        {"organization_id": "O8", "name": "Eight", "updated_at": "yesterday"},
+    )
     assert quarantined(warehouse, "support__organizations") == [*malformed, eight]
     loaded = query(warehouse, "SELECT _row, organization_id FROM raw.support__organizations ORDER BY _row")
     assert loaded == [(1, "O1"), (5, "O5")]
@@ -235,13 +258,19 @@ FIVE_MB = 5 * 1024 * 1024
 def test_a_5_mb_field_loads_and_a_5_mb_malformed_line_is_kept_whole(landing, warehouse):
     big = "x" * FIVE_MB
     malformed = account("A3", big) + ",surplus"
-    write(landing, "crm/accounts/d1/a.csv", "\n".join([ACCOUNTS_HEADER, account("A1", big), account("A2"), malformed]) + "\n")
+    write(
+        landing,
+        "crm/accounts/d1/a.csv",
+        "\n".join([ACCOUNTS_HEADER, account("A1", big), account("A2"), malformed]) + "\n",
+    )
     write(landing, "crm/accounts/d2/a.jsonl", json.dumps({"account_id": "A4", "account_name": big, "country": "US", "segment": "smb", "risk_tier": "low", "created_at": "2025-01-01", "is_deleted": False, "updated_at": "2025-01-01"}) + "\n")  # fmt: skip
     result = ingest(warehouse, "crm__accounts")
 
     loaded = query(warehouse, "SELECT account_id, length(account_name) FROM raw.crm__accounts ORDER BY 1")
     assert loaded == [("A1", FIVE_MB), ("A2", 4), ("A4", FIVE_MB)]
-    assert quarantined(warehouse, "crm__accounts") == [("crm/accounts/d1/a.csv", 3, "malformed_row", {"line": malformed})]
+    assert quarantined(warehouse, "crm__accounts") == [
+        ("crm/accounts/d1/a.csv", 3, "malformed_row", {"line": malformed})
+    ]
     assert accounted(result, "crm__accounts") == (4, 3, 1)
 
 
@@ -259,8 +288,26 @@ def test_failure_messages_never_carry_a_huge_value(landing, warehouse):
 
 # --- 4. extra columns with internal names ----------------------------------------------------
 
-INTERNAL_NAMES = ["rowid", "landed", "_rule", "_row", "_file", "_load_id", "json", "raw_values", "l", "c", "line", "_c0"]
-RENAMED = {"rowid": "_extra_rowid", "_row": "_extra__row", "_file": "_extra__file", "_load_id": "_extra__load_id"}
+INTERNAL_NAMES = [
+    "rowid",
+    "landed",
+    "_rule",
+    "_row",
+    "_file",
+    "_load_id",
+    "json",
+    "raw_values",
+    "l",
+    "c",
+    "line",
+    "_c0",
+]
+RENAMED = {
+    "rowid": "_extra_rowid",
+    "_row": "_extra__row",
+    "_file": "_extra__file",
+    "_load_id": "_extra__load_id",
+}
 
 
 def _organizations_with_internal_names(landing: Path, fmt: str) -> str:
@@ -293,9 +340,14 @@ def test_extra_columns_named_like_internals_never_shadow_the_bookkeeping(landing
     # Lineage is the pipeline's; extras are kept, renamed only where they would collide with it.
     stored = [RENAMED.get(name, name) for name in INTERNAL_NAMES]
     columns = ", ".join(f'"{c}"' for c in stored)
-    loaded = query(warehouse, f"SELECT _file, _row, _load_id = '{result.run_id}', organization_id, {columns} FROM raw.support__organizations")
+    loaded = query(
+        warehouse,
+        f"SELECT _file, _row, _load_id = '{result.run_id}', organization_id, {columns} FROM raw.support__organizations",
+    )
     assert loaded == [(path, 1, True, "O1", *(f"O1-{name}" for name in INTERNAL_NAMES))]
-    assert sorted(materialization_metadata(result, ["raw", "support__organizations"])["extra_columns"]) == sorted(stored)
+    assert sorted(
+        materialization_metadata(result, ["raw", "support__organizations"])["extra_columns"]
+    ) == sorted(stored)
     assert accounted(result, "support__organizations") == (2, 1, 1)
 
 
@@ -317,8 +369,12 @@ def _step_events(result, event_type: DagsterEventType, step_key: str) -> list:
     return [e for e in result.all_events if e.event_type == event_type and e.step_key == step_key]
 
 
-@pytest.mark.parametrize("relative_path, content, reason", UNREADABLE, ids=[Path(u[0]).name for u in UNREADABLE])
-def test_an_unreadable_file_fails_at_once_naming_the_file_and_the_reason(landing, warehouse, relative_path, content, reason):
+@pytest.mark.parametrize(
+    "relative_path, content, reason", UNREADABLE, ids=[Path(u[0]).name for u in UNREADABLE]
+)
+def test_an_unreadable_file_fails_at_once_naming_the_file_and_the_reason(
+    landing, warehouse, relative_path, content, reason
+):
     write(landing, "crm/accounts/d1/a.csv", ACCOUNTS_HEADER + "\n" + account("A1") + "\n")
     ingest(warehouse, "crm__accounts")
     if content == TRUNCATED_PARQUET:
@@ -370,7 +426,9 @@ def test_a_step_that_gave_up_after_retries_is_reported_with_its_cause():
     from pipelines.progress import failure_reason
 
     cause = SerializableErrorInfo("duckdb.IOException: IO Error: Could not read x.csv\n", [], "IOException")
-    gave_up = SerializableErrorInfo("Exceeded max_retries of 3\n", [], "RetryRequestedFromPolicy", cause=cause)
+    gave_up = SerializableErrorInfo(
+        "Exceeded max_retries of 3\n", [], "RetryRequestedFromPolicy", cause=cause
+    )
     reason = failure_reason(StepFailureData(error=gave_up, user_failure_data=None))
     assert reason == "Exceeded max_retries of 3: duckdb.IOException: IO Error: Could not read x.csv"
 
@@ -391,11 +449,15 @@ def test_files_loaded_under_earlier_rules_are_validated_again(landing, warehouse
     revision_1 = hashlib.sha256(",".join(c for (c,) in currencies).encode()).hexdigest()[:16]
     with duckdb.connect(str(warehouse.working_db_path)) as con:
         con.execute(f"UPDATE raw.load_manifest SET rules_fingerprint = '{revision_1}'")
-        con.execute(f"INSERT INTO raw.billing__invoices BY NAME SELECT '{path}' AS _file, 3 AS _row, 'I3' AS invoice_id")
+        con.execute(
+            f"INSERT INTO raw.billing__invoices BY NAME SELECT '{path}' AS _file, 3 AS _row, 'I3' AS invoice_id"
+        )
         con.execute("DELETE FROM raw.quarantine")
     again = ingest(warehouse, "billing__invoices")
 
     meta = materialization_metadata(again, ["raw", "billing__invoices"])
     assert (meta["files_loaded"], meta["files_skipped_unchanged"]) == (1, 0)
-    assert [(row, rule) for _, row, rule, _ in quarantined(warehouse, "billing__invoices")] == [(3, "out_of_range(amount_due)")]
+    assert [(row, rule) for _, row, rule, _ in quarantined(warehouse, "billing__invoices")] == [
+        (3, "out_of_range(amount_due)")
+    ]
     assert query(warehouse, "SELECT invoice_id FROM raw.billing__invoices ORDER BY 1") == [("I1",), ("I2",)]

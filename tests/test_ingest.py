@@ -46,9 +46,7 @@ def test_each_bad_input_rule_is_quarantined_with_file_row_and_rule(landing, ware
     )
     ingest(warehouse, "support__tickets", "billing__transactions", "support__time_entries")
 
-    quarantined = query(
-        warehouse, "SELECT table_name, _file, _row, rule FROM raw.quarantine ORDER BY 1, 3"
-    )
+    quarantined = query(warehouse, "SELECT table_name, _file, _row, rule FROM raw.quarantine ORDER BY 1, 3")
     tickets = "support/tickets/2026-10-01/tickets.csv"
     assert quarantined == [
         ("billing__transactions", "billing/transactions/2026-10-01/tx.csv", 2, "unknown_currency(currency)"),
@@ -75,7 +73,11 @@ def test_row_accounting_balances_read_loaded_quarantined(landing, warehouse):
         + account("A2", "Two", "2025-01-01T00:00:00", segment="galactic")
         + account("A3", "Three", "not a time"),
     )
-    write(landing, "crm/accounts/2026-10-02/a.csv", ACCOUNTS_HEADER + account("A4", "Four", "2025-01-02T00:00:00"))
+    write(
+        landing,
+        "crm/accounts/2026-10-02/a.csv",
+        ACCOUNTS_HEADER + account("A4", "Four", "2025-01-02T00:00:00"),
+    )
     result = ingest(warehouse, "crm__accounts")
 
     meta = materialization_metadata(result, ["raw", "crm__accounts"])
@@ -185,7 +187,9 @@ def test_a_changed_file_replaces_the_rows_of_its_earlier_version(landing, wareho
 
     assert query(warehouse, "SELECT account_id FROM raw.crm__accounts") == [("A9",)]
     assert query(warehouse, "SELECT count(*) FROM raw.quarantine") == [(0,)]
-    assert query(warehouse, "SELECT count(*) FROM raw.load_manifest WHERE _file = ?".replace("?", f"'{path}'")) == [(1,)]
+    assert query(
+        warehouse, "SELECT count(*) FROM raw.load_manifest WHERE _file = ?".replace("?", f"'{path}'")
+    ) == [(1,)]
 
 
 def test_an_unreadable_file_fails_the_asset_with_its_name_and_keeps_earlier_rows(landing, warehouse):
@@ -214,7 +218,11 @@ def test_a_missing_required_column_names_the_file_and_the_column(landing, wareho
 
 def test_extra_columns_are_kept_in_raw_and_ignored_downstream(landing, warehouse):
     header = ACCOUNTS_HEADER.strip() + ",Sync_Source\n"
-    write(landing, "crm/accounts/2026-10-01/a.csv", header + account("A1", "One", "2025-01-01").strip() + ",crm-daily\n")
+    write(
+        landing,
+        "crm/accounts/2026-10-01/a.csv",
+        header + account("A1", "One", "2025-01-01").strip() + ",crm-daily\n",
+    )
     ingest(warehouse, "crm__accounts")
 
     assert query(warehouse, "SELECT account_id, sync_source FROM raw.crm__accounts") == [("A1", "crm-daily")]
@@ -226,11 +234,20 @@ def test_formats_mix_and_timestamps_are_normalised_to_utc(landing, warehouse):
     """CSV, JSON lines and Parquet in one table; offsets honoured, offset-less means UTC."""
     header = "organization_id,name,external_id,updated_at\n"
     write(landing, "support/organizations/d1/o.csv", header + "O1,One,A1,2025-01-01T10:00:00+02:00\n")
-    write(landing, "support/organizations/d2/o.jsonl", '{"ORGANIZATION_ID": "O2", "Name": "Two", "updated_at": "2025-01-01 10:00:00"}\n')
+    write(
+        landing,
+        "support/organizations/d2/o.jsonl",
+        '{"ORGANIZATION_ID": "O2", "Name": "Two", "updated_at": "2025-01-01 10:00:00"}\n',
+    )
     parquet = landing / "support/organizations/d3/o.parquet"
     parquet.parent.mkdir(parents=True)
     pl.DataFrame(
-        {"organization_id": ["O3"], "name": ["Three"], "external_id": [None], "updated_at": [datetime(2025, 1, 1, 10)]},
+        {
+            "organization_id": ["O3"],
+            "name": ["Three"],
+            "external_id": [None],
+            "updated_at": [datetime(2025, 1, 1, 10)],
+        },
         schema_overrides={"external_id": pl.String},
     ).write_parquet(parquet)
     ingest(warehouse, "support__organizations")
@@ -243,25 +260,41 @@ def test_formats_mix_and_timestamps_are_normalised_to_utc(landing, warehouse):
 
 
 def test_tables_without_updated_at_take_the_later_file(landing, warehouse):
-    write(landing, "finance/fx_rates/2026-10-01/fx.csv", "rate_date,currency,units_per_usd\n2025-01-03,EUR,0.90\n2025-01-03,jpy,150\n")
-    write(landing, "finance/fx_rates/2026-10-02/fx.csv", "rate_date,currency,units_per_usd\n2025-01-03,EUR,0.91\n")
+    write(
+        landing,
+        "finance/fx_rates/2026-10-01/fx.csv",
+        "rate_date,currency,units_per_usd\n2025-01-03,EUR,0.90\n2025-01-03,jpy,150\n",
+    )
+    write(
+        landing,
+        "finance/fx_rates/2026-10-02/fx.csv",
+        "rate_date,currency,units_per_usd\n2025-01-03,EUR,0.91\n",
+    )
     ingest(warehouse, "finance__fx_rates")
 
-    assert query(warehouse, "SELECT currency, units_per_usd FROM staging.stg_finance__fx_rates ORDER BY 1") == [
+    assert query(
+        warehouse, "SELECT currency, units_per_usd FROM staging.stg_finance__fx_rates ORDER BY 1"
+    ) == [
         ("EUR", 0.91),
         ("JPY", 150.0),
     ]
 
 
 def test_a_newly_known_currency_revalidates_quarantined_rows(landing, warehouse):
-    write(landing, "billing/customers/d1/c.csv", "customer_id,crm_account_id,currency,email,created_at,updated_at\nC1,A1,SGD,,2025-01-01,2025-01-01\n")
+    write(
+        landing,
+        "billing/customers/d1/c.csv",
+        "customer_id,crm_account_id,currency,email,created_at,updated_at\nC1,A1,SGD,,2025-01-01,2025-01-01\n",
+    )
     ingest(warehouse, "billing__customers")
     assert query(warehouse, "SELECT rule FROM raw.quarantine") == [("unknown_currency(currency)",)]
 
     write(landing, "finance/currencies/2026-01-02/more.csv", "currency,minor_unit_exponent\nSGD,2\n")
     ingest(warehouse, "billing__customers")
     assert query(warehouse, "SELECT count(*) FROM raw.quarantine") == [(0,)]
-    assert query(warehouse, "SELECT customer_id, currency FROM staging.stg_billing__customers") == [("C1", "SGD")]
+    assert query(warehouse, "SELECT customer_id, currency FROM staging.stg_billing__customers") == [
+        ("C1", "SGD")
+    ]
 
 
 def test_row_numbers_follow_the_file_order_of_a_large_file(landing, warehouse):
@@ -271,7 +304,9 @@ def test_row_numbers_follow_the_file_order_of_a_large_file(landing, warehouse):
     write(landing, "crm/accounts/d1/big.csv", ACCOUNTS_HEADER + "".join(lines))
     ingest(warehouse, "crm__accounts")
 
-    assert query(warehouse, "SELECT _row, json_extract_string(raw_values, '$.account_id') FROM raw.quarantine") == [(41_235, "A41235")]
+    assert query(
+        warehouse, "SELECT _row, json_extract_string(raw_values, '$.account_id') FROM raw.quarantine"
+    ) == [(41_235, "A41235")]
     assert query(warehouse, "SELECT _row FROM raw.crm__accounts WHERE account_id = 'A50000'") == [(50_000,)]
 
 

@@ -13,8 +13,6 @@ One server for the module; the tests run in order on the golden landing folder:
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import json
 import os
 import shutil
@@ -26,6 +24,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -143,7 +142,9 @@ def server(tmp_path_factory) -> Iterator[Server]:
         while True:
             assert process.poll() is None, (root / "dagster_dev.log").read_text()[-3000:]
             try:
-                nodes = server.graphql("{ repositoriesOrError { ... on RepositoryConnection { nodes { name } } } }")
+                nodes = server.graphql(
+                    "{ repositoriesOrError { ... on RepositoryConnection { nodes { name } } } }"
+                )
                 if nodes["repositoriesOrError"].get("nodes"):
                     break
             except OSError:
@@ -288,5 +289,9 @@ def test_a_late_extract_triggers_exactly_one_sensor_run_which_updates_its_month_
     # at January's infrastructure cost of 0.01 USD.
     processing, infra, cogs = before_rows.pop(jan)
     # Money is exact DECIMAL: the late row adds exactly its converted amounts.
-    assert after_rows.pop(jan) == (processing + Decimal("5.00"), infra + Decimal("0.01"), cogs + Decimal("5.01"))
+    assert after_rows.pop(jan) == (
+        processing + Decimal("5.00"),
+        infra + Decimal("0.01"),
+        cogs + Decimal("5.01"),
+    )
     assert after_rows == before_rows  # every other account-month as published before

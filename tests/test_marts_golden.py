@@ -59,7 +59,10 @@ ZERO_COSTS = dict(processing_cost=0, payment_fees=0, infra_cost=0, support_cost=
 
 def test_as_of_month_and_dense_rows(golden):
     assert query(golden, "SELECT as_of_month::VARCHAR FROM intermediate.int_periods") == [("2025-03-01",)]
-    rows = query(golden, "SELECT account_id, count(*), min(month)::VARCHAR FROM marts.account_month_economics GROUP BY 1 ORDER BY 1")
+    rows = query(
+        golden,
+        "SELECT account_id, count(*), min(month)::VARCHAR FROM marts.account_month_economics GROUP BY 1 ORDER BY 1",
+    )
     assert rows == [
         ("A1", 3, "2025-01-01"),
         ("A2", 3, "2025-01-01"),
@@ -117,7 +120,9 @@ def test_jpy_quarterly_plan_and_proration_of_a2(golden):
 
 def test_krw_credit_one_time_and_invoice_statuses_of_a3(golden):
     a3 = economics(golden, "A3")
-    assert_close(a3["2025-01"], dict(revenue=0, mrr=0, cogs=0, gross_margin_pct=None, contribution_margin_pct=None))
+    assert_close(
+        a3["2025-01"], dict(revenue=0, mrr=0, cogs=0, gross_margin_pct=None, contribution_margin_pct=None)
+    )
     # L5 monthly plan 200; L6 zero-day credit -50 and L7 one_time 100 both in the invoice month.
     assert_close(a3["2025-02"], dict(revenue=200 - 50 + 100, mrr=200, payment_fees=5000 / 1000))
     # March revenue: only the uncollectible invoice I6 counts (I4 void and I5 draft never are
@@ -145,7 +150,10 @@ def test_unattributed_pseudo_accounts_keep_what_does_not_link(golden):
 
 
 def test_exception_cost_by_category(golden):
-    rows = query(golden, "SELECT account_id, month::VARCHAR, category, exception_count, agent_minutes, agent_cost, unit_cost, exception_handling_cost FROM marts.exception_cost ORDER BY 1, 2")
+    rows = query(
+        golden,
+        "SELECT account_id, month::VARCHAR, category, exception_count, agent_minutes, agent_cost, unit_cost, exception_handling_cost FROM marts.exception_cost ORDER BY 1, 2",
+    )
     assert rows == [
         ("A1", "2025-01-01", "chargeback", 1, 0.0, 0.0, 15.0, 15.0),
         ("A1", "2025-02-01", "chargeback", 0, 60.0, 120.0, 0.0, 120.0),
@@ -176,7 +184,9 @@ def test_dim_account_attribution_and_orphans(golden):
     assert rows.keys() == expected.keys()
     for key, values in expected.items():
         assert rows[key] == pytest.approx(values, abs=CENT), key
-    assert query(golden, "SELECT table_name, entity_key, missing_parent_key FROM intermediate.orphans ORDER BY 1") == [
+    assert query(
+        golden, "SELECT table_name, entity_key, missing_parent_key FROM intermediate.orphans ORDER BY 1"
+    ) == [
         ("invoice_line_items", "L16", "I404"),
         ("program_enrollments", "P404/A1", "P404"),
         ("time_entries", "E6", "K404"),
@@ -185,6 +195,9 @@ def test_dim_account_attribution_and_orphans(golden):
 
 def test_reporting_currency_is_configurable(tmp_path):
     eur = build(tmp_path, reporting_currency="EUR")
-    rows = query(eur, "SELECT processing_cost, support_cost FROM marts.account_month_economics WHERE account_id = 'A1' AND month = '2025-01-01'")
+    rows = query(
+        eur,
+        "SELECT processing_cost, support_cost FROM marts.account_month_economics WHERE account_id = 'A1' AND month = '2025-01-01'",
+    )
     # USD 3.50 processing on 10-11 Jan at 0.8 EUR per USD; agent cost USD 75 on 10 and 20 Jan.
     assert rows[0] == pytest.approx((3.50 * 0.8, 75 * 0.8))

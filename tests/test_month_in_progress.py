@@ -30,8 +30,16 @@ CENT = 0.005
 def write_landing(landing: Path) -> None:
     write(landing, "finance/currencies/d/c.csv", "currency,minor_unit_exponent\nUSD,2\nEUR,2\n")
     write(landing, "finance/fx_rates/d/fx.csv", "rate_date,currency,units_per_usd\n2025-01-01,EUR,0.8\n")
-    write(landing, "finance/infra_costs/d/i.csv", "effective_from,cost_per_settled_transaction_usd\n2024-01-01,0.01\n")
-    write(landing, "finance/agent_costs/d/a.csv", "agent_tier,effective_from,hourly_cost_usd\nl1,2024-01-01,60\n")
+    write(
+        landing,
+        "finance/infra_costs/d/i.csv",
+        "effective_from,cost_per_settled_transaction_usd\n2024-01-01,0.01\n",
+    )
+    write(
+        landing,
+        "finance/agent_costs/d/a.csv",
+        "agent_tier,effective_from,hourly_cost_usd\nl1,2024-01-01,60\n",
+    )
     accounts = "account_id,account_name,country,segment,risk_tier,created_at,is_deleted,updated_at\n"
     customers = "customer_id,crm_account_id,currency,created_at,updated_at\n"
     for account, segment in (("M1", "smb"), ("M2", "smb"), ("M3", "smb"), ("Q1", "mid_market")):
@@ -63,7 +71,11 @@ def write_landing(landing: Path) -> None:
         "QT,CQ1,2024-12-15T10:00:00,settled,10000,EUR,500,2024-12-15T10:00:00\n"
         "OK,CQ1,2025-01-15T10:00:00,settled,10000,EUR,80,2025-01-15T10:00:00\n",
     )
-    write(landing, "support/organizations/d/o.csv", "organization_id,name,external_id,updated_at\nO1,One,M1,2024-12-01\n")
+    write(
+        landing,
+        "support/organizations/d/o.csv",
+        "organization_id,name,external_id,updated_at\nO1,One,M1,2024-12-01\n",
+    )
     write(
         landing,
         "support/tickets/d/t.csv",
@@ -91,9 +103,9 @@ def march(warehouse, account: str) -> tuple:
 
 
 def test_as_of_date_is_the_latest_fact_that_counts(warehouse):
-    assert query(warehouse, "SELECT as_of_date::VARCHAR, as_of_month::VARCHAR FROM intermediate.int_periods") == [
-        ("2025-03-12", "2025-03-01")
-    ]
+    assert query(
+        warehouse, "SELECT as_of_date::VARCHAR, as_of_month::VARCHAR FROM intermediate.int_periods"
+    ) == [("2025-03-12", "2025-03-01")]
 
 
 def test_a_customer_billed_later_in_the_month_is_not_churned(warehouse):
@@ -108,12 +120,17 @@ def test_a_draft_renewal_counts_for_mrr_but_not_for_revenue(warehouse):
 
 def test_a_real_churn_is_still_churn(warehouse):
     assert march(warehouse, "M3") == pytest.approx((0, 100, 0, 100, 0), abs=CENT)
-    retention = query(warehouse, "SELECT starting_mrr, churn FROM marts.retention WHERE month = DATE '2025-03-01' AND segment = 'smb'")
+    retention = query(
+        warehouse,
+        "SELECT starting_mrr, churn FROM marts.retention WHERE month = DATE '2025-03-01' AND segment = 'smb'",
+    )
     assert retention == [pytest.approx((300, 100), abs=CENT)]
 
 
 def test_quarantined_facts_contribute_nothing_and_move_no_boundary(warehouse):
-    assert query(warehouse, "SELECT table_name, entity_key, rule FROM intermediate.rate_quarantine ORDER BY 1, 2") == [
+    assert query(
+        warehouse, "SELECT table_name, entity_key, rule FROM intermediate.rate_quarantine ORDER BY 1, 2"
+    ) == [
         ("invoice_line_items", "LQI", "no_rate_in_effect"),
         ("invoices", "QI", "no_rate_in_effect"),
         ("transactions", "QT", "no_rate_in_effect"),
@@ -135,8 +152,17 @@ def test_quarantined_facts_contribute_nothing_and_move_no_boundary(warehouse):
 
 
 def test_money_is_exact_decimal_in_the_marts(warehouse):
-    types = dict(query(warehouse, "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = 'marts' AND table_name = 'mrr_movements'"))
+    types = dict(
+        query(
+            warehouse,
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = 'marts' AND table_name = 'mrr_movements'",
+        )
+    )
     assert types["mrr"] == types["churn"] == types["prior_period_adjustment"] == "DECIMAL(38,6)"
     # 100 * 19 / 28 = 67.857142857...: rounded half-even once, to 6 decimals
-    exact = query(warehouse, "SELECT revenue FROM marts.account_month_economics WHERE account_id = 'M1' AND month = DATE '2025-03-01'", exact=True)
+    exact = query(
+        warehouse,
+        "SELECT revenue FROM marts.account_month_economics WHERE account_id = 'M1' AND month = DATE '2025-03-01'",
+        exact=True,
+    )
     assert str(exact[0][0]) == "67.857143"

@@ -48,7 +48,11 @@ PERIODS = [
 
 def write_landing(landing: Path) -> None:
     write(landing, "finance/currencies/d/c.csv", "currency,minor_unit_exponent\nUSD,2\nEUR,2\n")
-    write(landing, "finance/fx_rates/d/fx.csv", "rate_date,currency,units_per_usd\n2025-01-01,EUR,0.8\n2025-03-31,EUR,0.5\n")
+    write(
+        landing,
+        "finance/fx_rates/d/fx.csv",
+        "rate_date,currency,units_per_usd\n2025-01-01,EUR,0.8\n2025-03-31,EUR,0.5\n",
+    )
     accounts = "account_id,account_name,country,segment,risk_tier,created_at,is_deleted,updated_at\n"
     customers = "customer_id,crm_account_id,currency,created_at,updated_at\n"
     for account, segment in ACCOUNTS.items():
@@ -59,7 +63,7 @@ def write_landing(landing: Path) -> None:
     write(landing, "billing/customers/d/c.csv", customers)
     invoices = "invoice_id,customer_id,status,currency,amount_due,amount_paid,created_at,paid_at,updated_at\n"
     lines = "line_item_id,invoice_id,type,amount,currency,period_start,period_end,proration,updated_at\n"
-    for i, (account, sub, start, end, amount) in enumerate(PERIODS):
+    for i, (account, _subscription, start, end, amount) in enumerate(PERIODS):
         currency = "EUR" if account == "B4" else "USD"
         cents = int(round(amount * 100))
         invoices += f"I{i},C{account},paid,{currency},{cents},{cents},{start},{start},{start}\n"
@@ -81,11 +85,23 @@ def warehouse(tmp_path_factory) -> WarehouseResource:
     return warehouse
 
 
-MOVEMENT_COLUMNS = ("mrr", "previous_mrr", "new", "reactivation", "expansion", "contraction", "churn", "fx_effect")
+MOVEMENT_COLUMNS = (
+    "mrr",
+    "previous_mrr",
+    "new",
+    "reactivation",
+    "expansion",
+    "contraction",
+    "churn",
+    "fx_effect",
+)
 
 
 def movements(warehouse, account: str) -> dict[str, tuple]:
-    rows = query(warehouse, f"SELECT month::VARCHAR, {', '.join(MOVEMENT_COLUMNS)} FROM marts.mrr_movements WHERE account_id = '{account}' ORDER BY month")
+    rows = query(
+        warehouse,
+        f"SELECT month::VARCHAR, {', '.join(MOVEMENT_COLUMNS)} FROM marts.mrr_movements WHERE account_id = '{account}' ORDER BY month",
+    )
     return {r[0][:7]: r[1:] for r in rows}
 
 
@@ -127,8 +143,22 @@ def test_an_fx_move_shows_in_fx_effect_not_in_expansion(warehouse):
 
 
 def retention_row(warehouse, month: str, segment: str) -> dict:
-    columns = ["starting_mrr", "new", "reactivation", "expansion", "contraction", "churn", "nrr_1m", "grr_1m", "nrr_12m", "grr_12m"]
-    rows = query(warehouse, f"SELECT {', '.join(columns)} FROM marts.retention WHERE month = '{month}' AND segment = '{segment}'")
+    columns = [
+        "starting_mrr",
+        "new",
+        "reactivation",
+        "expansion",
+        "contraction",
+        "churn",
+        "nrr_1m",
+        "grr_1m",
+        "nrr_12m",
+        "grr_12m",
+    ]
+    rows = query(
+        warehouse,
+        f"SELECT {', '.join(columns)} FROM marts.retention WHERE month = '{month}' AND segment = '{segment}'",
+    )
     return dict(zip(columns, rows[0]))
 
 
@@ -165,7 +195,10 @@ def test_twelve_month_cohort_with_a_churned_member(warehouse):
 
 
 def test_receivables_dso_and_days_to_pay_across_a_month_end(warehouse):
-    rows = query(warehouse, "SELECT month::VARCHAR, ar_end, billed_90d, dso, days_to_pay FROM marts.working_capital WHERE account_id = 'B6' ORDER BY month")
+    rows = query(
+        warehouse,
+        "SELECT month::VARCHAR, ar_end, billed_90d, dso, days_to_pay FROM marts.working_capital WHERE account_id = 'B6' ORDER BY month",
+    )
     by_month = {r[0][:7]: r[1:] for r in rows}
     # Jan: W1 (300) unpaid on the 31st and billed in the 90 days to 31 Jan.
     assert by_month["2025-01"] == pytest.approx((300, 300, 90.0, None))
@@ -178,7 +211,10 @@ def test_receivables_dso_and_days_to_pay_across_a_month_end(warehouse):
 
 
 def test_monthly_working_capital_covers_all_invoices(warehouse):
-    rows = query(warehouse, "SELECT ar_end, billed_90d, days_to_pay FROM marts.working_capital_monthly WHERE month = '2025-02-01'")
+    rows = query(
+        warehouse,
+        "SELECT ar_end, billed_90d, days_to_pay FROM marts.working_capital_monthly WHERE month = '2025-02-01'",
+    )
     # Every other invoice is paid at creation: in billed_90d, never in AR, 0 days to pay.
     # Created 1 Dec - 28 Feb: W1 300 + W2 100; B1 1,200; B2 100 + 150; B3 50 + 50;
     # B4 EUR 100 + 100 at February's 0.8; B5 100 + 100.

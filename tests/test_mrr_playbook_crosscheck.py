@@ -156,7 +156,12 @@ def test_monthly_mrr_and_movement_labels_agree_with_mrr_playbook(tmp_path):
         theirs = {(c, m): (mrr, label) for c, m, mrr, label in con.execute(PLAYBOOK_SQL).fetchall()}
 
     with duckdb.connect() as con:
-        pre_spine = {c for (c,) in con.execute(f"SELECT DISTINCT customer_id FROM read_csv('{SEED}') WHERE start_date < '{SPINE_START}'").fetchall()}
+        pre_spine = {
+            c
+            for (c,) in con.execute(
+                f"SELECT DISTINCT customer_id FROM read_csv('{SEED}') WHERE start_date < '{SPINE_START}'"
+            ).fetchall()
+        }
     spine_bug, invented_churn, disagreements = [], [], []
     for key in sorted(set(ours) | set(theirs)):
         customer, month = key

@@ -44,18 +44,30 @@ def test_an_email_in_an_account_name_is_masked_in_any_case_and_every_mart_publis
     assert names["A1"] == "Alpha" and names["A2"] == REDACTED and names["A3"] == REDACTED
     parquet = warehouse_dir / "parquet" / "dim_account" / "dim_account.parquet"
     assert dict(duckdb.sql(f"SELECT account_id, account_name FROM '{parquet}'").fetchall()) == names
-    tables = {r[0] for r in published(warehouse_dir, "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")}
+    tables = {
+        r[0]
+        for r in published(warehouse_dir, "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")
+    }
     assert tables == {m.name for m in MARTS} | {"publish_log"}
     ((redactions,),) = published(warehouse_dir, "SELECT redactions FROM publish_log")
     assert json.loads(redactions) == {"dim_account": {"account_name": 2}}
-    for table, column in published(warehouse_dir, "SELECT table_name, column_name FROM duckdb_columns() WHERE data_type = 'VARCHAR' AND schema_name = 'main' AND NOT internal"):
-        assert published(warehouse_dir, f'SELECT count(*) FROM {table} WHERE "{column}" ILIKE \'%@%\'') == [(0,)], (table, column)
+    for table, column in published(
+        warehouse_dir,
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE data_type = 'VARCHAR' AND schema_name = 'main' AND NOT internal",
+    ):
+        assert published(warehouse_dir, f"SELECT count(*) FROM {table} WHERE \"{column}\" ILIKE '%@%'") == [
+            (0,)
+        ], (table, column)
     # The working database keeps the source values (masking happens in the published copy only).
     with duckdb.connect(str(warehouse.working_db_path), read_only=True) as con:
-        assert con.execute("SELECT account_name FROM marts.dim_account WHERE account_id = 'A2'").fetchall() == [("JOHN.DOE@EXAMPLE.COM",)]
+        assert con.execute(
+            "SELECT account_name FROM marts.dim_account WHERE account_id = 'A2'"
+        ).fetchall() == [("JOHN.DOE@EXAMPLE.COM",)]
 
 
-def synthetic_mart(con: duckdb.DuckDBPyConnection, columns: dict[str, str], rows_sql: str, name: str = "contacts") -> SqlModel:
+def synthetic_mart(
+    con: duckdb.DuckDBPyConnection, columns: dict[str, str], rows_sql: str, name: str = "contacts"
+) -> SqlModel:
     """A mart built in the working database with its contract (``columns``: name -> type)."""
     con.execute("CREATE SCHEMA IF NOT EXISTS marts")
     con.execute(f"CREATE OR REPLACE TABLE marts.{name} AS {rows_sql}")
@@ -86,7 +98,11 @@ SELECT * FROM (VALUES
 
 def test_text_inside_list_json_and_struct_columns_is_masked_and_types_survive(tmp_path):
     with duckdb.connect(str(tmp_path / "working.duckdb")) as con:
-        mart = synthetic_mart(con, COLUMNS, f"SELECT id::INTEGER AS id, note, tags::VARCHAR[] AS tags, payload, contact, amount FROM ({ROWS})")
+        mart = synthetic_mart(
+            con,
+            COLUMNS,
+            f"SELECT id::INTEGER AS id, note, tags::VARCHAR[] AS tags, payload, contact, amount FROM ({ROWS})",
+        )
         source = con.execute("SELECT * FROM marts.contacts ORDER BY id").fetchall()
         publication = publish(con, [mart], tmp_path / "warehouse", "x", 0, 0)
     assert publication.redactions == {"contacts": {"note": 1, "tags": 1, "payload": 1, "contact": 1}}
@@ -102,12 +118,17 @@ def test_text_inside_list_json_and_struct_columns_is_masked_and_types_survive(tm
     assert first[5] == source[0][5]
     assert rows[1:] == source[1:]  # values without an address are published as they are
     parquet = tmp_path / "warehouse" / "parquet" / "contacts" / "contacts.parquet"
-    assert duckdb.sql(f"SELECT note, tags FROM '{parquet}' ORDER BY id").fetchall()[0] == (REDACTED, ["ok", REDACTED])
+    assert duckdb.sql(f"SELECT note, tags FROM '{parquet}' ORDER BY id").fetchall()[0] == (
+        REDACTED,
+        ["ok", REDACTED],
+    )
 
 
 def test_a_contract_pii_column_still_refuses_the_publish(tmp_path):
     with duckdb.connect(str(tmp_path / "working.duckdb")) as con:
-        mart = synthetic_mart(con, {"id": "INTEGER", "owner_email": "VARCHAR"}, "SELECT 1::INTEGER AS id, 'x' AS owner_email")
+        mart = synthetic_mart(
+            con, {"id": "INTEGER", "owner_email": "VARCHAR"}, "SELECT 1::INTEGER AS id, 'x' AS owner_email"
+        )
         with pytest.raises(PublishError, match="personal data column"):
             publish(con, [mart], tmp_path / "warehouse", "x", 0, 0)
     assert not (tmp_path / "warehouse" / "marts.duckdb").exists()

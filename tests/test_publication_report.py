@@ -19,7 +19,9 @@ from tests.golden_fixture import land_an_impostor_account, private_copy, publish
 
 def current_publish_id(warehouse_dir: Path) -> str:
     with duckdb.connect(str(warehouse_dir / "marts.duckdb"), read_only=True) as con:
-        return con.execute("SELECT publish_id FROM publish_log ORDER BY published_at DESC LIMIT 1").fetchall()[0][0]
+        return con.execute(
+            "SELECT publish_id FROM publish_log ORDER BY published_at DESC LIMIT 1"
+        ).fetchall()[0][0]
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +63,10 @@ def test_a_failed_run_writes_its_own_page_marked_not_published_and_leaves_the_cu
     failed = (root / "validation" / "runs" / result.run_id / "index.html").read_text()
     assert f"Dagster run <code>{result.run_id}</code>" in failed
     assert "<b>Not published</b>" in failed and "FAIL" in failed
-    assert json.loads((root / "validation" / "runs" / result.run_id / "run.json").read_text())["publish_id"] is None
+    assert (
+        json.loads((root / "validation" / "runs" / result.run_id / "run.json").read_text())["publish_id"]
+        is None
+    )
 
 
 def test_a_second_publishing_run_moves_the_current_report(warehouse, golden):
@@ -81,11 +86,19 @@ def test_only_the_latest_run_reports_are_kept(tmp_path):
     from assets.quality_checks import KEEP_RUN_REPORTS, write_report
     from pipelines.ge_duckdb import ExpectationOutcome, SuiteOutcome
 
-    warehouse = WarehouseResource(landing_dir=str(tmp_path / "landing"), warehouse_dir=str(tmp_path / "warehouse"))
-    outcome = SuiteOutcome("marts.dim_account", "marts.dim_account", [ExpectationOutcome("expect_x", {"column": "a"}, True, "critical", 0)])
+    warehouse = WarehouseResource(
+        landing_dir=str(tmp_path / "landing"), warehouse_dir=str(tmp_path / "warehouse")
+    )
+    outcome = SuiteOutcome(
+        "marts.dim_account",
+        "marts.dim_account",
+        [ExpectationOutcome("expect_x", {"column": "a"}, True, "critical", 0)],
+    )
     runs = warehouse.validation_dir / "runs"
     for i in range(KEEP_RUN_REPORTS + 2):
         page = write_report(warehouse, outcome, f"run-{i:02d}", datetime.now(timezone.utc))
         os.utime(page.parent, (i, i))  # folder ages in run order, whatever the clock resolution
     assert sorted(p.name for p in runs.iterdir()) == [f"run-{i:02d}" for i in range(2, KEEP_RUN_REPORTS + 2)]
-    assert "Dagster run <code>run-21</code>" in page.read_text() and "<b>Not published</b>" in page.read_text()
+    assert (
+        "Dagster run <code>run-21</code>" in page.read_text() and "<b>Not published</b>" in page.read_text()
+    )

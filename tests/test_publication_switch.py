@@ -44,7 +44,9 @@ def published(warehouse_dir: Path, sql: str) -> list[tuple]:
 
 
 def log_ids(warehouse_dir: Path) -> list[str]:
-    return [r[0] for r in published(warehouse_dir, "SELECT publish_id FROM publish_log ORDER BY published_at")]
+    return [
+        r[0] for r in published(warehouse_dir, "SELECT publish_id FROM publish_log ORDER BY published_at")
+    ]
 
 
 def publish_again(warehouse: WarehouseResource, **kwargs) -> publish_module.Publication:
@@ -81,10 +83,14 @@ def test_one_symlink_switches_the_duckdb_file_and_the_parquet_folder_together(wa
     assert log_ids(root) == [first, second.publish_id]  # the history read through the old link
     assert tree_digest(root / "publications" / first) == before  # the previous folder, untouched
     parquet_log = root / "current" / "publish_log.parquet"  # the history, readable without a lock
-    assert [r[0] for r in duckdb.sql(f"SELECT publish_id FROM '{parquet_log}' ORDER BY published_at").fetchall()] == log_ids(root)
+    assert [
+        r[0] for r in duckdb.sql(f"SELECT publish_id FROM '{parquet_log}' ORDER BY published_at").fetchall()
+    ] == log_ids(root)
     for mart in MARTS:  # the DuckDB file and the Parquet folder are one publication
         (rows,) = published(root, f"SELECT count(*) FROM {mart.name}")[0]
-        assert duckdb.sql(f"SELECT count(*) FROM '{root}/parquet/{mart.name}/*.parquet'").fetchall() == [(rows,)]
+        assert duckdb.sql(f"SELECT count(*) FROM '{root}/parquet/{mart.name}/*.parquet'").fetchall() == [
+            (rows,)
+        ]
     assert second.path == root / "marts.duckdb"
 
 
@@ -135,7 +141,12 @@ READ_WRITE_HOLDER = textwrap.dedent(
 
 def run_while_held_read_write(path: Path, run) -> tuple[str, str]:
     """Run ``run()`` while another process holds ``path`` open read-write; its two reads."""
-    holder = subprocess.Popen([sys.executable, "-c", READ_WRITE_HOLDER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", READ_WRITE_HOLDER, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         first = holder.stdout.readline().strip()
         run()
@@ -154,7 +165,9 @@ def test_a_read_write_reader_in_another_process_never_fails_a_publish(warehouse)
     before = tree_digest(root / "current")
 
     def run():
-        result = materialize([*all_assets, *all_checks], resources={"warehouse": warehouse}, raise_on_error=False)
+        result = materialize(
+            [*all_assets, *all_checks], resources={"warehouse": warehouse}, raise_on_error=False
+        )
         assert result.success  # the read-write holder did not block the publication
 
     assert run_while_held_read_write(root / "marts.duckdb", run) == ("1", "1")  # its snapshot
@@ -168,13 +181,18 @@ def test_an_old_layout_warehouse_held_read_write_is_migrated_by_the_next_run(war
     old_id = make_old_layout(root)
 
     def run():
-        result = materialize([*all_assets, *all_checks], resources={"warehouse": warehouse}, raise_on_error=False)
+        result = materialize(
+            [*all_assets, *all_checks], resources={"warehouse": warehouse}, raise_on_error=False
+        )
         assert result.success  # the log is read from a copy when the old file is locked
 
     assert run_while_held_read_write(root / "marts.duckdb", run) == ("1", "1")
     new_id = log_ids(root)[-1]
     assert log_ids(root) == [old_id, new_id]
-    assert published(root, "SELECT redactions::VARCHAR FROM publish_log ORDER BY published_at") == [(None,), ("{}",)]
+    assert published(root, "SELECT redactions::VARCHAR FROM publish_log ORDER BY published_at") == [
+        (None,),
+        ("{}",),
+    ]
     assert os.readlink(root / "marts.duckdb") == "current/marts.duckdb"
     assert os.readlink(root / "parquet") == "current/parquet"
     assert os.readlink(root / "current") == f"publications/{new_id}"
@@ -269,7 +287,15 @@ def test_hand_made_leftovers_are_removed_by_the_next_publish(warehouse):
     second = publish_again(warehouse)
 
     assert sorted(p.name for p in root.iterdir()) == sorted(
-        ["current", "marts.duckdb", "parquet", "publications", "validation", "working.duckdb", "notes.tmp.txt"]
+        [
+            "current",
+            "marts.duckdb",
+            "parquet",
+            "publications",
+            "validation",
+            "working.duckdb",
+            "notes.tmp.txt",
+        ]
     )
     assert sorted(p.name for p in (root / "publications").iterdir()) == sorted([first, second.publish_id])
     assert os.readlink(root / "parquet") == "current/parquet"  # repaired

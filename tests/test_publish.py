@@ -47,9 +47,15 @@ def warehouse(published_once: Path, tmp_path: Path) -> WarehouseResource:
 
 
 def test_a_clean_run_publishes_every_mart_with_its_log_and_parquet(warehouse):
-    tables = {r[0] for r in published(warehouse, "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")}
+    tables = {
+        r[0]
+        for r in published(warehouse, "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")
+    }
     assert tables == {m.name for m in MARTS} | {"publish_log"}
-    log = published(warehouse, "SELECT publish_id, marts, row_counts, checks_passed, checks_failed, input_fingerprint, code_version FROM publish_log")
+    log = published(
+        warehouse,
+        "SELECT publish_id, marts, row_counts, checks_passed, checks_failed, input_fingerprint, code_version FROM publish_log",
+    )
     assert len(log) == 1
     publish_id, marts, row_counts, passed, failed, fingerprint, code = log[0]
     assert sorted(marts) == sorted(m.name for m in MARTS)
@@ -59,16 +65,24 @@ def test_a_clean_run_publishes_every_mart_with_its_log_and_parquet(warehouse):
     for mart in MARTS:
         files = list((warehouse.parquet_dir / mart.name).glob("*.parquet"))
         assert len(files) == 1, mart.name
-        assert duckdb.sql(f"SELECT count(*) FROM '{files[0]}'").fetchall()[0][0] == published(warehouse, f"SELECT count(*) FROM {mart.name}")[0][0]
+        assert (
+            duckdb.sql(f"SELECT count(*) FROM '{files[0]}'").fetchall()[0][0]
+            == published(warehouse, f"SELECT count(*) FROM {mart.name}")[0][0]
+        )
     assert (warehouse.validation_dir / "index.html").read_text().count("<h2>") == 32
     root = Path(warehouse.warehouse_dir)
-    assert not [p for p in [*root.glob("*tmp*"), *root.glob(".*tmp*"), *(root / "publications").glob("*tmp*")]]  # no leftovers
+    assert not [
+        p for p in [*root.glob("*tmp*"), *root.glob(".*tmp*"), *(root / "publications").glob("*tmp*")]
+    ]  # no leftovers
     assert [p.name for p in (root / "publications").iterdir()] == [publish_id]
     assert (root / "current").resolve() == (root / "publications" / publish_id).resolve()
 
 
 def test_no_personal_data_reaches_the_published_marts(warehouse):
-    columns = published(warehouse, "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE schema_name = 'main'")
+    columns = published(
+        warehouse,
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE schema_name = 'main'",
+    )
     assert not [c for c in columns if c[1] in PII_COLUMNS]
     assert {"owner_email", "email", "full_name", "phone", "requester_email"} <= PII_COLUMNS
     for table, column, data_type in columns:
@@ -84,7 +98,11 @@ def run_with_extra_drop(warehouse: WarehouseResource, relative_path: str, text: 
 
 
 def failed_checks(result) -> set[str]:
-    return {f"{e.asset_key.to_user_string()}:{e.check_name}" for e in result.get_asset_check_evaluations() if not e.passed}
+    return {
+        f"{e.asset_key.to_user_string()}:{e.check_name}"
+        for e in result.get_asset_check_evaluations()
+        if not e.passed
+    }
 
 
 def test_a_line_ending_before_it_starts_fails_its_suite_and_publishes_nothing(warehouse):
@@ -113,20 +131,29 @@ def test_a_duplicated_key_fails_the_grain_checks_and_publishes_nothing(warehouse
         "unattributed:billing,Impostor,US,smb,low,2024-06-01,false,2024-06-01\n",
     )
     assert not result.success
-    assert {"marts/dim_account:grain_is_unique", "marts/dim_account:expectation_suite"} <= failed_checks(result)
+    assert {"marts/dim_account:grain_is_unique", "marts/dim_account:expectation_suite"} <= failed_checks(
+        result
+    )
     assert sha256(warehouse.published_db_path) == before
 
 
 def test_a_column_change_without_its_contract_fails_the_publish(warehouse):
     before = sha256(warehouse.published_db_path)
     economics = next(m for m in MARTS if m.name == "account_month_economics")
-    without_mrr = dataclasses.replace(economics, column_types={k: v for k, v in economics.column_types.items() if k != "mrr"})
+    without_mrr = dataclasses.replace(
+        economics, column_types={k: v for k, v in economics.column_types.items() if k != "mrr"}
+    )
     with duckdb.connect(str(warehouse.working_db_path), config={"custom_user_agent": "test"}) as con:
         use_model_schemas(con)
-        built = dict((r[0], r[1]) for r in con.execute("DESCRIBE marts.account_month_economics").fetchall())["revenue"]
+        built = dict((r[0], r[1]) for r in con.execute("DESCRIBE marts.account_month_economics").fetchall())[
+            "revenue"
+        ]
         other = "DECIMAL(18,2)" if built != "DECIMAL(18,2)" else "DOUBLE"  # whatever the models build today
         retyped = dataclasses.replace(economics, column_types={**economics.column_types, "revenue": other})
-        for changed, message in [(without_mrr, "column 'mrr' is not in the contract"), (retyped, f"column 'revenue' is {built}, the contract says {other}")]:
+        for changed, message in [
+            (without_mrr, "column 'mrr' is not in the contract"),
+            (retyped, f"column 'revenue' is {built}, the contract says {other}"),
+        ]:
             with pytest.raises(PublishError, match=message.replace("(", r"\(").replace(")", r"\)")):
                 publish(con, [changed], Path(warehouse.warehouse_dir), "x", 0, 0)
     assert sha256(warehouse.published_db_path) == before
@@ -225,7 +252,9 @@ def test_a_sqlalchemy_client_reads_the_readme_queries_read_only_while_a_run_publ
     )  # fmt: skip
     try:
         assert reader.stdout.readline().strip() == "ready"
-        result = materialize([*all_assets, *all_checks], resources={"warehouse": warehouse}, raise_on_error=False)
+        result = materialize(
+            [*all_assets, *all_checks], resources={"warehouse": warehouse}, raise_on_error=False
+        )
         assert result.success
     finally:
         stop.touch()
@@ -233,7 +262,9 @@ def test_a_sqlalchemy_client_reads_the_readme_queries_read_only_while_a_run_publ
     report = json.loads(output)
     assert report["errors"] == []
     assert report["write_refused"]  # read-only for real
-    new_id = published(warehouse, "SELECT publish_id FROM publish_log ORDER BY published_at DESC LIMIT 1")[0][0]
+    new_id = published(warehouse, "SELECT publish_id FROM publish_log ORDER BY published_at DESC LIMIT 1")[0][
+        0
+    ]
     assert report["seen"] == sorted({old_id, new_id})  # it read during the run, then the new publication
     assert report["rounds"] >= 3
 

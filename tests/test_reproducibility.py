@@ -69,7 +69,9 @@ def parquet_row_hashes(warehouse: WarehouseResource, mart: str) -> str:
         (digest,) = con.execute(
             f"SELECT bit_xor(hash(t)) FROM read_parquet('{warehouse.parquet_dir / mart}/*.parquet') AS t"
         ).fetchone()
-        (rows,) = con.execute(f"SELECT count(*) FROM read_parquet('{warehouse.parquet_dir / mart}/*.parquet')").fetchone()
+        (rows,) = con.execute(
+            f"SELECT count(*) FROM read_parquet('{warehouse.parquet_dir / mart}/*.parquet')"
+        ).fetchone()
     return f"{rows}:{digest}"
 
 
@@ -80,8 +82,12 @@ def differences(left: WarehouseResource, right: WarehouseResource) -> dict[str, 
         con.execute(f"ATTACH '{left.published_db_path}' AS l (READ_ONLY)")
         con.execute(f"ATTACH '{right.published_db_path}' AS r (READ_ONLY)")
         for mart in published_tables(left):
-            only_left = con.execute(f"SELECT count(*) FROM (FROM l.{mart} EXCEPT ALL FROM r.{mart})").fetchone()[0]
-            only_right = con.execute(f"SELECT count(*) FROM (FROM r.{mart} EXCEPT ALL FROM l.{mart})").fetchone()[0]
+            only_left = con.execute(
+                f"SELECT count(*) FROM (FROM l.{mart} EXCEPT ALL FROM r.{mart})"
+            ).fetchone()[0]
+            only_right = con.execute(
+                f"SELECT count(*) FROM (FROM r.{mart} EXCEPT ALL FROM l.{mart})"
+            ).fetchone()[0]
             if only_left or only_right:
                 found[mart] = (only_left, only_right)
     return found

@@ -46,6 +46,8 @@ def test_a_blocking_failure_is_named_as_it_happens_and_nothing_is_published(tmp_
     )  # fmt: skip
     completed = run_command(tmp_path / "landing", tmp_path / "warehouse")
     assert completed.returncode == 1
-    assert "check failed (ERROR): staging/stg_billing__invoice_line_items:expectation_suite" in completed.stdout
+    assert (
+        "check failed (ERROR): staging/stg_billing__invoice_line_items:expectation_suite" in completed.stdout
+    )
     assert "run failed: nothing was published" in completed.stdout
     assert not (tmp_path / "warehouse" / "marts.duckdb").exists()

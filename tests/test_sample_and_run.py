@@ -24,9 +24,7 @@ SCALE = 1.0  # the README's sample: ~10,000 accounts, where the programs' story 
 def sample_run(tmp_path_factory) -> WarehouseResource:
     """One generated sample, run once through ``python -m pipelines.run`` (as the README says)."""
     root = tmp_path_factory.mktemp("sample")
-    warehouse = WarehouseResource(
-        landing_dir=str(root / "landing"), warehouse_dir=str(root / "warehouse")
-    )
+    warehouse = WarehouseResource(landing_dir=str(root / "landing"), warehouse_dir=str(root / "warehouse"))
     env = {"EE_LANDING_DIR": warehouse.landing_dir, "EE_WAREHOUSE_DIR": warehouse.warehouse_dir}
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.items():
@@ -72,7 +70,9 @@ def test_the_sample_holds_the_cases_that_break_naive_pipelines(sample_run):
     assert one("SELECT list_sort(list(DISTINCT currency)) FROM staging.stg_billing__customers") == [
         "AUD", "EUR", "INR", "JPY", "KRW", "SGD", "USD",
     ]  # fmt: skip
-    assert one("SELECT list_sort(list(DISTINCT billing_interval)) FROM staging.stg_billing__subscriptions") == ["month", "quarter", "year"]
+    assert one(
+        "SELECT list_sort(list(DISTINCT billing_interval)) FROM staging.stg_billing__subscriptions"
+    ) == ["month", "quarter", "year"]
     assert one("SELECT count(*) FROM staging.stg_billing__invoice_line_items WHERE proration") > 0
     assert one("SELECT list_sort(list(DISTINCT type)) FROM staging.stg_billing__invoice_line_items") == [
         "credit", "discount", "one_time", "subscription", "usage",
@@ -81,33 +81,50 @@ def test_the_sample_holds_the_cases_that_break_naive_pipelines(sample_run):
         "draft", "open", "paid", "uncollectible", "void",
     ]  # fmt: skip
     # Reactivation: a customer with a second main subscription after a canceled one.
-    assert one(
-        "SELECT count(*) FROM (SELECT customer_id FROM staging.stg_billing__subscriptions "
-        "WHERE plan_id NOT LIKE '%addon' GROUP BY 1 HAVING count(*) > 1 AND bool_or(status = 'canceled'))"
-    ) > 0
+    assert (
+        one(
+            "SELECT count(*) FROM (SELECT customer_id FROM staging.stg_billing__subscriptions "
+            "WHERE plan_id NOT LIKE '%addon' GROUP BY 1 HAVING count(*) > 1 AND bool_or(status = 'canceled'))"
+        )
+        > 0
+    )
     # Unlinked customers and organizations: NULL or unknown CRM account.
     assert one("SELECT count(*) FROM staging.stg_billing__customers WHERE crm_account_id IS NULL") > 0
-    assert one(
-        "SELECT count(*) FROM staging.stg_billing__customers c ANTI JOIN raw.crm__accounts a "
-        "ON c.crm_account_id = a.account_id WHERE c.crm_account_id IS NOT NULL"
-    ) > 0
+    assert (
+        one(
+            "SELECT count(*) FROM staging.stg_billing__customers c ANTI JOIN raw.crm__accounts a "
+            "ON c.crm_account_id = a.account_id WHERE c.crm_account_id IS NOT NULL"
+        )
+        > 0
+    )
     assert one("SELECT count(*) FROM staging.stg_support__organizations WHERE external_id IS NULL") > 0
     # Re-sent keys with a newer updated_at, and deleted accounts.
-    assert one("SELECT count(*) FROM (SELECT invoice_id FROM raw.billing__invoices GROUP BY 1 HAVING count(DISTINCT status) > 1)") > 0
+    assert (
+        one(
+            "SELECT count(*) FROM (SELECT invoice_id FROM raw.billing__invoices GROUP BY 1 HAVING count(DISTINCT status) > 1)"
+        )
+        > 0
+    )
     assert one("SELECT count(*) FROM raw.crm__accounts WHERE is_deleted") > 0
     # FX gaps on weekends; agent cost rates that change mid-month.
     assert one("SELECT count(*) FROM staging.stg_finance__fx_rates WHERE dayofweek(rate_date) IN (0, 6)") == 0
     assert one("SELECT count(*) FROM staging.stg_finance__agent_costs WHERE day(effective_from) > 1") > 0
     # Contract-breaking rows reach quarantine, by rule.
-    rules = {r for (r,) in query(sample_run, "SELECT DISTINCT regexp_extract(rule, '^[a-z_]+') FROM raw.quarantine")}
+    rules = {
+        r
+        for (r,) in query(sample_run, "SELECT DISTINCT regexp_extract(rule, '^[a-z_]+') FROM raw.quarantine")
+    }
     assert {"bad_enum", "unparseable", "unknown_currency", "out_of_range"} <= rules
     # The story: "engagement theater" accounts (engaged and exception-heavy) exist.
-    assert one(
-        "SELECT corr(events, exceptions) FROM (SELECT e.account_id, count(*) AS events, "
-        "(SELECT count(*) FROM staging.stg_support__tickets t JOIN staging.stg_support__organizations o USING (organization_id) "
-        " WHERE o.external_id = e.account_id AND t.category IN ('reconciliation_break','chargeback','manual_review','compliance_query','custom_workflow')) AS exceptions "
-        "FROM staging.stg_crm__engagement_events e GROUP BY 1)"
-    ) > 0.2
+    assert (
+        one(
+            "SELECT corr(events, exceptions) FROM (SELECT e.account_id, count(*) AS events, "
+            "(SELECT count(*) FROM staging.stg_support__tickets t JOIN staging.stg_support__organizations o USING (organization_id) "
+            " WHERE o.external_id = e.account_id AND t.category IN ('reconciliation_break','chargeback','manual_review','compliance_query','custom_workflow')) AS exceptions "
+            "FROM staging.stg_crm__engagement_events e GROUP BY 1)"
+        )
+        > 0.2
+    )
 
 
 def test_run_leaves_every_raw_and_staging_table_with_balanced_accounting(sample_run):
@@ -122,7 +139,10 @@ def test_run_leaves_every_raw_and_staging_table_with_balanced_accounting(sample_
     for name, read, loaded, quarantined in accounting:
         assert read == loaded + quarantined
         assert loaded == query(sample_run, f"SELECT count(*) FROM raw.{name}")[0][0]
-        assert quarantined == query(sample_run, f"SELECT count(*) FROM raw.quarantine WHERE table_name = '{name}'")[0][0]
+        assert (
+            quarantined
+            == query(sample_run, f"SELECT count(*) FROM raw.quarantine WHERE table_name = '{name}'")[0][0]
+        )
 
 
 def test_dagster_cli_materializes_everything_on_any_landing_folder(sample_run, tmp_path):
@@ -138,29 +158,43 @@ def test_dagster_cli_materializes_everything_on_any_landing_folder(sample_run, t
         env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr[-3000:]
-    cli_warehouse = WarehouseResource(landing_dir=sample_run.landing_dir, warehouse_dir=str(tmp_path / "warehouse"))
+    cli_warehouse = WarehouseResource(
+        landing_dir=sample_run.landing_dir, warehouse_dir=str(tmp_path / "warehouse")
+    )
     for table in TABLES:
         sql = f"SELECT * EXCLUDE (_file, _row) FROM staging.{table.staging_name} ORDER BY ALL"
         assert query(cli_warehouse, sql) == query(sample_run, sql), table.qualified_name
 
 
 def test_run_builds_the_marts_and_their_checks_pass_on_the_sample(sample_run):
-    marts = {r[0] for r in query(sample_run, "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'")}
+    marts = {
+        r[0] for r in query(sample_run, "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'")
+    }
     assert {"dim_account", "account_month_economics", "exception_cost", "attribution"} <= marts
     # The run returned 0, so every blocking check passed; the sample's shape is checked here.
     assert query(sample_run, "SELECT count(DISTINCT month) FROM marts.account_month_economics")[0][0] >= 24
     assert query(sample_run, "SELECT count(*) FROM marts.exception_cost")[0][0] > 0
-    pseudo = query(sample_run, "SELECT count(*) FROM marts.dim_account WHERE account_id LIKE 'unattributed:%'")
+    pseudo = query(
+        sample_run, "SELECT count(*) FROM marts.dim_account WHERE account_id LIKE 'unattributed:%'"
+    )
     assert pseudo == [(3,)]
 
 
 def test_the_sample_tells_its_story(sample_run):
     verdicts = {v for (v,) in query(sample_run, "SELECT verdict FROM marts.program_outcomes")}
     assert {"on_track", "kill", "not_yet_due", "insufficient_data"} <= verdicts
-    quadrants = {q for (q,) in query(sample_run, "SELECT DISTINCT quadrant FROM marts.engagement_economics WHERE quadrant IS NOT NULL")}
+    quadrants = {
+        q
+        for (q,) in query(
+            sample_run, "SELECT DISTINCT quadrant FROM marts.engagement_economics WHERE quadrant IS NOT NULL"
+        )
+    }
     assert quadrants == {"economic_champion", "engagement_theater", "quiet_value", "at_risk"}
     # Engagement amplifies cost in the sample: trailing engagement and cost to serve rank together.
-    rho = query(sample_run, "SELECT spearman_engagement_cost_to_serve FROM marts.engagement_cost_correlation WHERE segment = 'all' ORDER BY month DESC LIMIT 1")
+    rho = query(
+        sample_run,
+        "SELECT spearman_engagement_cost_to_serve FROM marts.engagement_cost_correlation WHERE segment = 'all' ORDER BY month DESC LIMIT 1",
+    )
     assert rho[0][0] > 0.2
 
 
@@ -168,10 +202,18 @@ def test_the_month_in_progress_shows_no_churn_spike(sample_run):
     """The sample's last drop keeps the newest invoices in draft, as billing systems do: with
     drafts counted for MRR (measured at as_of_date), the last month churns like a usual month and
     has new customers (before revision 2 it showed ~4x the usual churn and no new MRR)."""
-    as_of_date, as_of_month = query(sample_run, "SELECT as_of_date, as_of_month FROM intermediate.int_periods")[0]
-    drafts = query(sample_run, f"SELECT count(*) FROM staging.stg_billing__invoices WHERE status = 'draft' AND created_at >= DATE '{as_of_date}' - 7")
+    as_of_date, as_of_month = query(
+        sample_run, "SELECT as_of_date, as_of_month FROM intermediate.int_periods"
+    )[0]
+    drafts = query(
+        sample_run,
+        f"SELECT count(*) FROM staging.stg_billing__invoices WHERE status = 'draft' AND created_at >= DATE '{as_of_date}' - 7",
+    )
     assert drafts[0][0] > 100
-    rows = query(sample_run, "SELECT month, churn, new FROM marts.retention WHERE segment = 'all' ORDER BY month DESC LIMIT 13")
+    rows = query(
+        sample_run,
+        "SELECT month, churn, new FROM marts.retention WHERE segment = 'all' ORDER BY month DESC LIMIT 13",
+    )
     (month, churn, new), earlier = rows[0], rows[1:]
     assert month == as_of_month
     usual_churn = statistics.median(r[1] for r in earlier)

@@ -28,7 +28,9 @@ def test_references_exclude_cte_names():
 
 
 def test_a_model_reading_an_unknown_table_fails_at_load_with_its_file(tmp_path):
-    write_model(tmp_path, "marts", "broken", "select * from stg_billing__invoices join no_such_table using (x)")
+    write_model(
+        tmp_path, "marts", "broken", "select * from stg_billing__invoices join no_such_table using (x)"
+    )
     with pytest.raises(ModelError, match=r"marts/broken\.sql: reads unknown table\(s\) no_such_table"):
         load_models(tmp_path, EXTERNAL)
 
@@ -61,7 +63,10 @@ def test_asset_graph_lineage_comes_from_the_sql():
     assert AssetKey(["intermediate", "int_account_months"]) in economics
     spine = deps[AssetKey(["intermediate", "int_account_months"])]
     assert AssetKey(["intermediate", "int_invoices_valued"]) in spine
-    assert AssetKey(["staging", "stg_billing__invoices"]) in deps[AssetKey(["intermediate", "int_invoices_valued"])]
+    assert (
+        AssetKey(["staging", "stg_billing__invoices"])
+        in deps[AssetKey(["intermediate", "int_invoices_valued"])]
+    )
     fx = deps[AssetKey(["intermediate", "int_fx_daily"])]
     assert fx == {
         AssetKey(["intermediate", "int_rates_daily"]),

@@ -26,17 +26,18 @@ mart as (
 ),
 
 revenue as (
-    select sum(money(
-        lines.amount * fx.minor_unit_to_reporting
-        * case
-            when date_diff('day', lines.period_start, lines.period_end) >= 1 and lines.type <> 'one_time'
-                then greatest(0, least(
-                    date_diff('day', lines.period_start, lines.period_end),
-                    date_diff('day', lines.period_start, cast(periods.as_of_last_day + interval 1 day as date))
-                )) / date_diff('day', lines.period_start, lines.period_end)
-            else 1
-        end
-    )) as revenue
+    select
+        sum(money(
+            lines.amount * fx.minor_unit_to_reporting
+            * case
+                when date_diff('day', lines.period_start, lines.period_end) >= 1 and lines.type <> 'one_time'
+                    then greatest(0, least(
+                            date_diff('day', lines.period_start, lines.period_end),
+                            date_diff('day', lines.period_start, cast(periods.as_of_last_day + interval 1 day as date))
+                        )) / date_diff('day', lines.period_start, lines.period_end)
+                else 1
+            end
+        )) as revenue
     from stg_billing__invoice_line_items as lines
     inner join stg_billing__invoices as invoices on invoices.invoice_id = lines.invoice_id
     inner join int_fx_daily as invoice_fx
@@ -75,20 +76,21 @@ agent_time as (
         from stg_support__time_entries as entries
         inner join int_rates_daily as rates
             on rates.rate_kind = 'agent_hourly_usd'
-            and rates.rate_key = entries.agent_tier
-            and rates.rate_date = cast(entries.logged_at as date)
+                and rates.rate_key = entries.agent_tier
+                and rates.rate_date = cast(entries.logged_at as date)
         inner join usd on usd.rate_date = cast(entries.logged_at as date)
     ) as entry_costs
     inner join (
         select
             tickets.ticket_id,
-            tickets.category in ('reconciliation_break', 'chargeback', 'manual_review', 'compliance_query', 'custom_workflow') as is_exception,
+            tickets.category in ('reconciliation_break', 'chargeback', 'manual_review', 'compliance_query', 'custom_workflow')
+                as is_exception,
             unit_rates.rate is not null as has_unit_rate
         from stg_support__tickets as tickets
         left join int_rates_daily as unit_rates
             on unit_rates.rate_kind = 'exception_unit_usd'
-            and unit_rates.rate_key = tickets.category
-            and unit_rates.rate_date = cast(tickets.created_at as date)
+                and unit_rates.rate_key = tickets.category
+                and unit_rates.rate_date = cast(tickets.created_at as date)
     ) as tickets on tickets.ticket_id = entry_costs.ticket_id
     where not tickets.is_exception or tickets.has_unit_rate
 ),
@@ -98,8 +100,8 @@ exception_units as (
     from stg_support__tickets as tickets
     inner join int_rates_daily as rates
         on rates.rate_kind = 'exception_unit_usd'
-        and rates.rate_key = tickets.category
-        and rates.rate_date = cast(tickets.created_at as date)
+            and rates.rate_key = tickets.category
+            and rates.rate_date = cast(tickets.created_at as date)
     inner join usd on usd.rate_date = cast(tickets.created_at as date)
 ),
 
@@ -132,7 +134,8 @@ comparison as (
     union all
     select 'support_cost', mart.support_cost, agent_time.support_cost from mart, agent_time
     union all
-    select 'exception_handling_cost', mart.exception_handling_cost,
+    select
+        'exception_handling_cost', mart.exception_handling_cost,
         coalesce(agent_time.exception_agent_cost, 0) + coalesce(exception_units.exception_unit_cost, 0)
     from mart, agent_time, exception_units
     union all

@@ -1,6 +1,8 @@
 -- Every retention row sums back to the account movements of its month and segment ('all' over
 -- every account, pseudo-accounts included). Returns the rows that do not, to the cent.
-with expected as (
+with segments as (select distinct segment from retention),
+
+expected as (
     select
         movements.month,
         segments.segment,
@@ -12,7 +14,7 @@ with expected as (
         sum(movements.churn) as churn
     from mrr_movements as movements
     left join dim_account as accounts using (account_id)
-    inner join (select distinct segment from retention) as segments
+    inner join segments
         on segments.segment = 'all' or segments.segment = accounts.segment
     group by movements.month, segments.segment
 )

@@ -14,5 +14,5 @@ select
 from stg_billing__charges as charges
 inner join int_fx_daily as fx
     on fx.currency = charges.currency
-    and fx.rate_date = cast(charges.created_at as date)
+        and fx.rate_date = cast(charges.created_at as date)
 left join int_customer_accounts as customers on customers.customer_id = charges.customer_id

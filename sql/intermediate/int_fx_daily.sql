@@ -20,7 +20,7 @@ select
     currencies.minor_unit_exponent,
     reporting.reporting_units_per_usd / fx.units_per_usd as unit_to_reporting,
     reporting.reporting_units_per_usd / fx.units_per_usd
-        / power(10, currencies.minor_unit_exponent) as minor_unit_to_reporting
+    / power(10, currencies.minor_unit_exponent) as minor_unit_to_reporting
 from fx
 inner join stg_finance__currencies as currencies on currencies.currency = fx.currency
 inner join reporting on reporting.rate_date = fx.rate_date

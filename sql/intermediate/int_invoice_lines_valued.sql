@@ -24,4 +24,4 @@ from stg_billing__invoice_line_items as lines
 inner join int_invoices_valued as invoices on invoices.invoice_id = lines.invoice_id
 inner join int_fx_daily as fx
     on fx.currency = lines.currency
-    and fx.rate_date = invoices.fact_date
+        and fx.rate_date = invoices.fact_date

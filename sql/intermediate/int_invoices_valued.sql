@@ -23,5 +23,5 @@ select
 from stg_billing__invoices as invoices
 inner join int_fx_daily as fx
     on fx.currency = invoices.currency
-    and fx.rate_date = cast(invoices.created_at as date)
+        and fx.rate_date = cast(invoices.created_at as date)
 left join int_customer_accounts as customers on customers.customer_id = invoices.customer_id

@@ -10,11 +10,12 @@ select
         else cast(last_day(month_start) as date)
     end as measured_on
 from (
-    select unnest(generate_series(
-        cast(date_trunc('month', first_day) as timestamp),
-        cast(as_of_month as timestamp),
-        interval 1 month
-    )) as month_start
+    select
+        unnest(generate_series(
+            cast(date_trunc('month', first_day) as timestamp),
+            cast(as_of_month as timestamp),
+            interval 1 month
+        )) as month_start
     from int_periods
 ) as months
 cross join int_periods as periods

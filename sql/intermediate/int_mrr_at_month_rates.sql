@@ -30,7 +30,7 @@ valued as (
     from shifted
     inner join int_fx_daily as fx
         on fx.currency = shifted.currency
-        and fx.rate_date = last_day(shifted.month)
+            and fx.rate_date = last_day(shifted.month)
     group by shifted.account_id, shifted.lag_months, shifted.month
 )
 

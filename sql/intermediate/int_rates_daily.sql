@@ -47,9 +47,10 @@ bounds as (
 calendar as (
     select cast(day as date) as rate_date
     from (
-        select unnest(generate_series(
-            cast(first_day as timestamp), cast(last_day as timestamp), interval 1 day
-        )) as day
+        select
+            unnest(generate_series(
+                cast(first_day as timestamp), cast(last_day as timestamp), interval 1 day
+            )) as day
         from bounds
     ) as days
 ),
@@ -72,8 +73,8 @@ filled as (
     cross join calendar
     left join effective_rates
         on effective_rates.rate_kind = rate_keys.rate_kind
-        and effective_rates.rate_key = rate_keys.rate_key
-        and effective_rates.effective_from = calendar.rate_date
+            and effective_rates.rate_key = rate_keys.rate_key
+            and effective_rates.effective_from = calendar.rate_date
 ),
 
 usd as (

@@ -71,7 +71,7 @@ positions as (
     inner join int_month_ends as month_ends on month_ends.month = invoice_months.month
     inner join int_fx_daily as fx
         on fx.currency = invoice_months.currency
-        and fx.rate_date = last_day(invoice_months.month)
+            and fx.rate_date = last_day(invoice_months.month)
     group by invoice_months.account_id, invoice_months.month
 ),
 
@@ -92,7 +92,7 @@ payments as (
         from invoices
         inner join int_fx_daily as fx
             on fx.currency = invoices.currency
-            and fx.rate_date = last_day(cast(date_trunc('month', invoices.paid_at) as date))
+                and fx.rate_date = last_day(cast(date_trunc('month', invoices.paid_at) as date))
         cross join int_periods as periods
         where invoices.paid_at is not null and invoices.paid_at < periods.as_of_last_day + interval 1 day
     ) as valued
@@ -109,4 +109,4 @@ select
 from positions
 full outer join payments
     on payments.account_id = positions.account_id
-    and payments.month = positions.month
+        and payments.month = positions.month

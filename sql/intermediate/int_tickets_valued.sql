@@ -26,7 +26,7 @@ rated as (
     from tickets
     left join unit_costs
         on unit_costs.category = tickets.category
-        and unit_costs.rate_date = cast(tickets.created_at as date)
+            and unit_costs.rate_date = cast(tickets.created_at as date)
     left join usd on usd.rate_date = cast(tickets.created_at as date)
 )
 

@@ -25,5 +25,5 @@ from stg_support__time_entries as entries
 inner join int_tickets_valued as tickets on tickets.ticket_id = entries.ticket_id
 inner join agent_rates
     on agent_rates.agent_tier = entries.agent_tier
-    and agent_rates.rate_date = cast(entries.logged_at as date)
+        and agent_rates.rate_date = cast(entries.logged_at as date)
 inner join usd on usd.rate_date = cast(entries.logged_at as date)

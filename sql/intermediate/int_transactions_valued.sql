@@ -24,7 +24,7 @@ rated as (
     from stg_billing__transactions as transactions
     left join int_fx_daily as fx
         on fx.currency = transactions.currency
-        and fx.rate_date = cast(transactions.occurred_at as date)
+            and fx.rate_date = cast(transactions.occurred_at as date)
     left join infra_rates on infra_rates.rate_date = cast(transactions.occurred_at as date)
     left join usd on usd.rate_date = cast(transactions.occurred_at as date)
 )

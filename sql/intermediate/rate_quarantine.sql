@@ -4,7 +4,8 @@
 -- total and no period boundary. Line items of a quarantined invoice and time entries of a
 -- quarantined ticket are listed too (their parent has no rate); rows without any parent are
 -- orphans instead.
-select 'invoices' as table_name, invoices.invoice_id as entity_key, cast(invoices.created_at as date) as fact_date,
+select
+    'invoices' as table_name, invoices.invoice_id as entity_key, cast(invoices.created_at as date) as fact_date,
     'no_rate_in_effect' as rule
 from stg_billing__invoices as invoices
 left join int_invoices_valued as valued on valued.invoice_id = invoices.invoice_id

@@ -54,7 +54,7 @@ costs as (
         coalesce(transactions.infra_cost, 0) as infra_cost,
         coalesce(agent_time.support_cost, 0) as support_cost,
         coalesce(agent_time.exception_agent_cost, 0)
-            + coalesce(exception_units.exception_unit_cost, 0) as exception_handling_cost,
+        + coalesce(exception_units.exception_unit_cost, 0) as exception_handling_cost,
         coalesce(engagement.engagement_cost, 0) as engagement_cost
     from int_account_months as spine
     left join revenue using (account_id, month)

@@ -26,9 +26,9 @@ ranked as (
     select
         *,
         2 * rank() over (partition by month, segment order by engagement)
-            + count(*) over (partition by month, segment, engagement) - 1 as engagement_rank2,
+        + count(*) over (partition by month, segment, engagement) - 1 as engagement_rank2,
         2 * rank() over (partition by month, segment order by cost)
-            + count(*) over (partition by month, segment, cost) - 1 as cost_rank2
+        + count(*) over (partition by month, segment, cost) - 1 as cost_rank2
     from segmented
 ),
 
@@ -55,7 +55,7 @@ correlations as (
         accounts,
         both_vary,
         cast(accounts * sum_xy - sum_x * sum_y as double)
-            / nullif(sqrt(cast(accounts * sum_xx - sum_x * sum_x as double) * cast(accounts * sum_yy - sum_y * sum_y as double)), 0)
+        / nullif(sqrt(cast(accounts * sum_xx - sum_x * sum_x as double) * cast(accounts * sum_yy - sum_y * sum_y as double)), 0)
             as spearman
     from rank_sums
 )
@@ -71,4 +71,4 @@ from int_months as months
 cross join int_segments as segments
 left join correlations
     on correlations.month = months.month
-    and correlations.segment = segments.segment
+        and correlations.segment = segments.segment

@@ -66,4 +66,4 @@ select
 from classified
 left join medians
     on medians.month = classified.month
-    and medians.segment = classified.segment
+        and medians.segment = classified.segment

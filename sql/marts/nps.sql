@@ -39,4 +39,4 @@ from int_months as months
 cross join int_segments as segments
 left join scores
     on scores.month = months.month
-    and scores.segment = segments.segment
+        and scores.segment = segments.segment

@@ -40,18 +40,20 @@ treated as (
     inner join live_accounts on live_accounts.account_id = enrollments.account_id
 ),
 
+treated_segments as (
+    select distinct treated.program_id, live_accounts.segment
+    from treated
+    inner join live_accounts on live_accounts.account_id = treated.account_id
+),
+
 control as (
     select programs.program_id, live_accounts.account_id, cast(programs.launched_on as timestamp) as reference_at
     from programs
-    inner join (
-        select distinct treated.program_id, live_accounts.segment
-        from treated
-        inner join live_accounts on live_accounts.account_id = treated.account_id
-    ) as treated_segments on treated_segments.program_id = programs.program_id
+    inner join treated_segments on treated_segments.program_id = programs.program_id
     inner join live_accounts on live_accounts.segment = treated_segments.segment
     left join stg_crm__program_enrollments as enrollments
         on enrollments.program_id = programs.program_id
-        and enrollments.account_id = live_accounts.account_id
+            and enrollments.account_id = live_accounts.account_id
     where enrollments.account_id is null
 ),
 
@@ -83,22 +85,30 @@ account_changes as (
         count(*) filter (where metric_values.month >= windows.post_start) as post_months,
         -- Each account's mean over the months where the metric exists, rounded once to 12
         -- decimals, so that the group sums below are exact (the same on every run).
-        cast(sum(metric_values.value) filter (where metric_values.month < windows.reference_month)
+        cast(
+            sum(metric_values.value) filter (where metric_values.month < windows.reference_month)
             / nullif(count(metric_values.value) filter (where metric_values.month < windows.reference_month), 0)
-            as decimal(38, 12)) as pre,
-        cast(sum(metric_values.value) filter (where metric_values.month >= windows.post_start)
+            as decimal(38, 12)
+        ) as pre,
+        cast(
+            sum(metric_values.value) filter (where metric_values.month >= windows.post_start)
             / nullif(count(metric_values.value) filter (where metric_values.month >= windows.post_start), 0)
-            as decimal(38, 12)) as post
+            as decimal(38, 12)
+        ) as post
     from windows
     inner join metric_values
         on metric_values.account_id = windows.account_id
-        and metric_values.metric = windows.target_metric
-        and (
-            (metric_values.month >= cast(windows.reference_month - interval 3 month as date)
-                and metric_values.month < windows.reference_month)
-            or (metric_values.month >= windows.post_start
-                and metric_values.month < cast(windows.post_start + interval 3 month as date))
-        )
+            and metric_values.metric = windows.target_metric
+            and (
+                (
+                    metric_values.month >= cast(windows.reference_month - interval 3 month as date)
+                    and metric_values.month < windows.reference_month
+                )
+                or (
+                    metric_values.month >= windows.post_start
+                    and metric_values.month < cast(windows.post_start + interval 3 month as date)
+                )
+            )
     group by windows.program_id, windows.account_id, windows.arm
 ),
 

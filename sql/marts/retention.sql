@@ -13,7 +13,7 @@ with account_rows as (
     left join int_mrr_at_month_rates as rates using (account_id, month)
     left join int_mrr_at_month_rates as year_ago
         on year_ago.account_id = movements.account_id
-        and year_ago.month = cast(movements.month - interval 12 month as date)
+            and year_ago.month = cast(movements.month - interval 12 month as date)
 ),
 
 by_segment as (
@@ -27,7 +27,8 @@ by_segment as (
         sum(account_rows.contraction) as contraction,
         sum(account_rows.churn) as churn,
         sum(case when account_rows.in_12m_cohort then account_rows.mrr else money(0) end) as cohort_mrr_now,
-        sum(case when account_rows.in_12m_cohort then least(account_rows.mrr, account_rows.mrr_12_months_ago) else money(0) end) as cohort_mrr_retained,
+        sum(case when account_rows.in_12m_cohort then least(account_rows.mrr, account_rows.mrr_12_months_ago) else money(0) end)
+            as cohort_mrr_retained,
         sum(case when account_rows.in_12m_cohort then account_rows.mrr_12_months_ago else money(0) end) as cohort_mrr_then
     from account_rows
     inner join int_segments as segments
@@ -44,14 +45,18 @@ select
     cast(coalesce(by_segment.expansion, 0) as decimal(38, 6)) as expansion,
     cast(coalesce(by_segment.contraction, 0) as decimal(38, 6)) as contraction,
     cast(coalesce(by_segment.churn, 0) as decimal(38, 6)) as churn,
-    cast((by_segment.starting_mrr + by_segment.expansion - by_segment.contraction - by_segment.churn)
-        / nullif(by_segment.starting_mrr, 0) as double) as nrr_1m,
-    cast((by_segment.starting_mrr - by_segment.contraction - by_segment.churn)
-        / nullif(by_segment.starting_mrr, 0) as double) as grr_1m,
+    cast(
+        (by_segment.starting_mrr + by_segment.expansion - by_segment.contraction - by_segment.churn)
+        / nullif(by_segment.starting_mrr, 0) as double
+    ) as nrr_1m,
+    cast(
+        (by_segment.starting_mrr - by_segment.contraction - by_segment.churn)
+        / nullif(by_segment.starting_mrr, 0) as double
+    ) as grr_1m,
     cast(by_segment.cohort_mrr_now / nullif(by_segment.cohort_mrr_then, 0) as double) as nrr_12m,
     cast(by_segment.cohort_mrr_retained / nullif(by_segment.cohort_mrr_then, 0) as double) as grr_12m
 from int_months as data_range
 cross join int_segments as segments
 left join by_segment
     on by_segment.month = data_range.month
-    and by_segment.segment = segments.segment
+        and by_segment.segment = segments.segment
