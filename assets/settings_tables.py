@@ -1,7 +1,9 @@
-"""Python assets that turn configuration into small tables the SQL models read.
+"""Python assets that turn configuration and the contract's codes into small tables the SQL reads.
 
 The SQL stays a pure function of tables: the reporting currency and the engagement weights reach
-it as ``staging.run_settings`` and ``staging.engagement_weights``, not as constants in the SQL.
+it as ``staging.run_settings`` and ``staging.engagement_weights``, and the contract's business
+codes (which ticket categories are exceptions, which invoice statuses count) as
+``staging.ticket_categories`` and ``staging.invoice_statuses``, never as constants in the SQL.
 """
 
 from pathlib import Path
@@ -10,7 +12,7 @@ import duckdb
 import yaml
 from dagster import AssetKey, Failure, MaterializeResult, MetadataValue, asset
 
-from pipelines.contract import EVENT_TYPES
+from pipelines.contract import EVENT_TYPES, code_tables
 from pipelines.settings import PLATFORM_OWNER, WAREHOUSE_POOL, WarehouseResource
 from pipelines.sqlutil import literal
 
@@ -81,5 +83,44 @@ def engagement_weights(warehouse: WarehouseResource) -> MaterializeResult:
     return MaterializeResult(metadata={"weights": MetadataValue.json(weights), "file": str(path)})
 
 
-settings_assets = [run_settings, engagement_weights]
-EXTERNAL_SETTINGS_TABLES = {"run_settings": RUN_SETTINGS_KEY, "engagement_weights": ENGAGEMENT_WEIGHTS_KEY}
+def write_code_table(
+    con: duckdb.DuckDBPyConnection, name: str, columns: tuple[str, ...], rows: list[tuple]
+) -> None:
+    values = ", ".join(
+        "(" + ", ".join(literal(v) if isinstance(v, str) else str(v).lower() for v in row) + ")"
+        for row in rows
+    )
+    con.execute("CREATE SCHEMA IF NOT EXISTS staging")
+    con.execute(
+        f"CREATE OR REPLACE TABLE staging.{name} AS SELECT * FROM (VALUES {values}) AS t ({', '.join(columns)})"
+    )
+
+
+def _code_table_asset(name: str, columns: tuple[str, ...], rows: list[tuple]):
+    @asset(
+        key=AssetKey(["staging", name]),
+        group_name="staging",
+        kinds={"duckdb"},
+        owners=[PLATFORM_OWNER],
+        pool=WAREHOUSE_POOL,
+        description=f"The contract's {name.replace('_', ' ')} ({', '.join(columns)}), from pipelines/contract.py.",
+    )
+    def code_table(warehouse: WarehouseResource) -> MaterializeResult:
+        with warehouse.connect() as con:
+            write_code_table(con, name, columns, rows)
+        return MaterializeResult(metadata={"dagster/row_count": len(rows)})
+
+    return code_table
+
+
+CODE_TABLES = code_tables()
+settings_assets = [
+    run_settings,
+    engagement_weights,
+    *(_code_table_asset(name, columns, rows) for name, (columns, rows) in CODE_TABLES.items()),
+]
+EXTERNAL_SETTINGS_TABLES = {
+    "run_settings": RUN_SETTINGS_KEY,
+    "engagement_weights": ENGAGEMENT_WEIGHTS_KEY,
+    **{name: AssetKey(["staging", name]) for name in CODE_TABLES},
+}

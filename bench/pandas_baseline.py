@@ -18,9 +18,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-EXCEPTIONS = {"reconciliation_break", "chargeback", "manual_review", "compliance_query", "custom_workflow"}
-REVENUE_STATUSES = {"open", "paid", "uncollectible"}
-MRR_STATUSES = REVENUE_STATUSES | {"draft"}  # a draft is the next period of a live subscription
+from pipelines.contract import EXCEPTION_CATEGORIES, MRR_INVOICE_STATUSES, REVENUE_INVOICE_STATUSES
+
+# The contract's codes (the analyst reads the same contract; the rules below are written anew).
+EXCEPTIONS = set(EXCEPTION_CATEGORIES)
+REVENUE_STATUSES = set(REVENUE_INVOICE_STATUSES)
+MRR_STATUSES = set(MRR_INVOICE_STATUSES)  # a draft is the next period of a live subscription
 KEYS = {
     "accounts": ["account_id"], "customers": ["customer_id"], "invoices": ["invoice_id"],
     "invoice_line_items": ["line_item_id"], "transactions": ["transaction_id"], "charges": ["charge_id"],
@@ -154,9 +157,9 @@ def rate_in_effect(
 def both_marts(x: Extracts) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(account_month_economics, mrr_movements) in USD."""
     live = live_accounts(x)
-    billing_account = lambda ids: account_of(
-        ids, x.customers, "customer_id", "crm_account_id", live, "unattributed:billing"
-    )  # noqa: E731
+
+    def billing_account(ids: pd.Series) -> pd.Series:
+        return account_of(ids, x.customers, "customer_id", "crm_account_id", live, "unattributed:billing")
 
     invoices = x.invoices.assign(created_at=ts(x.invoices["created_at"]))
     tx = x.transactions.assign(occurred_at=ts(x.transactions["occurred_at"]))

@@ -116,6 +116,11 @@ EXCEPTION_CATEGORIES = (
     "custom_workflow",
 )
 TICKET_CATEGORIES = ("how_to", "bug", "billing_question", *EXCEPTION_CATEGORIES)
+INVOICE_STATUSES = ("draft", "open", "paid", "void", "uncollectible")
+# Invoices whose lines are revenue (and that working capital counts); MRR also counts drafts, the
+# next period of a live subscription that billing has not finalised yet (docs/metrics.md).
+REVENUE_INVOICE_STATUSES = ("open", "paid", "uncollectible")
+MRR_INVOICE_STATUSES = (*REVENUE_INVOICE_STATUSES, "draft")
 AGENT_TIERS = ("l1", "l2", "compliance")
 TARGET_METRICS = (
     "revenue",
@@ -246,7 +251,7 @@ TABLES: tuple[Table, ...] = (
             _c("invoice_id"),
             _c("customer_id"),
             _opt("subscription_id"),
-            _c("status", enum=("draft", "open", "paid", "void", "uncollectible")),
+            _c("status", enum=INVOICE_STATUSES),
             _c("currency", currency=True),
             _c("amount_due", "BIGINT", min=0),
             _c("amount_paid", "BIGINT", min=0),
@@ -418,3 +423,18 @@ CURRENCIES_TABLE = TABLES_BY_NAME["finance__currencies"]
 
 def table(source: str, name: str) -> Table:
     return TABLES_BY_NAME[f"{source}__{name}"]
+
+
+def code_tables() -> dict[str, tuple[tuple[str, ...], list[tuple]]]:
+    """The contract's business codes as small tables the SQL joins, so that no model or check
+    lists them again: {table: (columns, rows)}."""
+    return {
+        "ticket_categories": (
+            ("category", "is_exception"),
+            [(c, c in EXCEPTION_CATEGORIES) for c in TICKET_CATEGORIES],
+        ),
+        "invoice_statuses": (
+            ("status", "counts_for_revenue", "counts_for_mrr"),
+            [(s, s in REVENUE_INVOICE_STATUSES, s in MRR_INVOICE_STATUSES) for s in INVOICE_STATUSES],
+        ),
+    }

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from pipelines.contract import EXCEPTION_CATEGORIES
+
 START_MONTH = np.datetime64("2024-11", "M")
 MONTHS = 24
 END = np.datetime64("2026-11-01", "ms")  # exclusive: the data runs through 2026-10-31
@@ -511,7 +513,7 @@ def simulate(scale: float, seed: int) -> Sample:
     t_acct = tk_acct_cm[t_cm]
     category = np.where(
         is_exc,
-        _pick(rng, np.array(["reconciliation_break", "chargeback", "manual_review", "compliance_query", "custom_workflow"]), [0.35, 0.2, 0.2, 0.1, 0.15], nk),
+        _pick(rng, np.array(EXCEPTION_CATEGORIES), [0.35, 0.2, 0.2, 0.1, 0.15], nk),
         _pick(rng, np.array(["how_to", "bug", "billing_question"]), [0.5, 0.3, 0.2], nk),
     )  # fmt: skip
     t_created = np.minimum(

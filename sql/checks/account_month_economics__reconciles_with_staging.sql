@@ -43,8 +43,9 @@ revenue as (
     inner join int_fx_daily as invoice_fx
         on invoice_fx.currency = invoices.currency and invoice_fx.rate_date = cast(invoices.created_at as date)
     inner join int_fx_daily as fx on fx.currency = lines.currency and fx.rate_date = cast(invoices.created_at as date)
+    inner join invoice_statuses as statuses on statuses.status = invoices.status
     cross join periods
-    where invoices.status in ('open', 'paid', 'uncollectible')
+    where statuses.counts_for_revenue
 ),
 
 transactions as (
@@ -83,10 +84,10 @@ agent_time as (
     inner join (
         select
             tickets.ticket_id,
-            tickets.category in ('reconciliation_break', 'chargeback', 'manual_review', 'compliance_query', 'custom_workflow')
-                as is_exception,
+            categories.is_exception,
             unit_rates.rate is not null as has_unit_rate
         from stg_support__tickets as tickets
+        inner join ticket_categories as categories on categories.category = tickets.category
         left join int_rates_daily as unit_rates
             on unit_rates.rate_kind = 'exception_unit_usd'
                 and unit_rates.rate_key = tickets.category

@@ -1,7 +1,7 @@
 -- Invoices that can be valued: an FX rate of the invoice's currency is in effect at its
 -- created_at date (docs/metrics.md, "Money conversion"). An invoice without one is quarantined
 -- (rate_quarantine) and contributes to nothing: no mart, no total, no period boundary. Every
--- status is kept; the two status rules live here and only here:
+-- status is kept, with the contract's status rules (staging.invoice_statuses):
 -- counts_for_revenue: open, paid or uncollectible (docs/metrics.md, "Revenue"; also the invoices
 -- of working capital). counts_for_mrr: the same or a draft (a draft is the next period of a live
 -- subscription that billing has not finalised yet: never revenue, but the subscription is in
@@ -12,8 +12,8 @@ select
     coalesce(customers.account_id, 'unattributed:billing') as account_id,
     invoices.subscription_id,
     invoices.status,
-    invoices.status in ('open', 'paid', 'uncollectible') as counts_for_revenue,
-    invoices.status in ('open', 'paid', 'uncollectible', 'draft') as counts_for_mrr,
+    statuses.counts_for_revenue,
+    statuses.counts_for_mrr,
     invoices.currency,
     invoices.amount_due,
     invoices.created_at,
@@ -21,6 +21,7 @@ select
     invoices.updated_at,
     cast(invoices.created_at as date) as fact_date
 from stg_billing__invoices as invoices
+inner join invoice_statuses as statuses on statuses.status = invoices.status
 inner join int_fx_daily as fx
     on fx.currency = invoices.currency
         and fx.rate_date = cast(invoices.created_at as date)

@@ -1,14 +1,11 @@
 -- Tickets with their conformed account and, for exceptions, the external unit cost in effect at
--- created_at, converted and rounded once (docs/metrics.md, "Costs"). The five exception
--- categories are listed here and only here. An exception ticket with no unit cost in effect at
+-- created_at, converted and rounded once (docs/metrics.md, "Costs"). Which categories are
+-- exceptions comes from the contract (staging.ticket_categories). An exception ticket with no unit cost in effect at
 -- its date is quarantined (rate_quarantine) and is not here; neither are its time entries.
 with tickets as (
-    select
-        *,
-        category in (
-            'reconciliation_break', 'chargeback', 'manual_review', 'compliance_query', 'custom_workflow'
-        ) as is_exception
+    select stg_support__tickets.*, ticket_categories.is_exception
     from stg_support__tickets
+    inner join ticket_categories on ticket_categories.category = stg_support__tickets.category
 ),
 
 unit_costs as (
