@@ -20,9 +20,9 @@ from dagster import (
     asset,
 )
 
+from assets.resources import PLATFORM_OWNER, WAREHOUSE_POOL, WarehouseResource
 from pipelines.contract import CURRENCIES_TABLE, TABLES, Table
 from pipelines.ingest import IngestionError, load_table, raw_table_name, table_totals
-from pipelines.settings import PLATFORM_OWNER, WAREHOUSE_POOL, WarehouseResource
 from pipelines.staging import STAGING_SCHEMA, build_staging, staging_table_name
 
 # Reading landing files is where transient failures happen (an extract still being copied in, a

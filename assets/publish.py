@@ -26,9 +26,9 @@ from dagster import (
 )
 
 from assets.quality_checks import RUN_FILE, run_report_dir, stamp_published
+from assets.resources import PLATFORM_OWNER, WAREHOUSE_POOL, WarehouseResource
 from pipelines.ingest import manifest_fingerprint
 from pipelines.publish import CURRENT, PublishError, link_stable_paths, publish
-from pipelines.settings import PLATFORM_OWNER, WAREHOUSE_POOL, WarehouseResource
 from pipelines.sql_models import SqlModel, use_model_schemas
 
 PUBLISHED_KEY = AssetKey(["published", "marts"])

@@ -28,8 +28,8 @@ from dagster import (
     asset_check,
 )
 
+from assets.resources import WAREHOUSE_POOL, WarehouseResource
 from pipelines.ge_duckdb import Suite, SuiteOutcome, load_suites, validate_suites
-from pipelines.settings import WAREHOUSE_POOL, WarehouseResource
 
 CHECK_NAME = "expectation_suite"
 

@@ -12,8 +12,8 @@ import duckdb
 import yaml
 from dagster import AssetKey, Failure, MaterializeResult, MetadataValue, asset
 
+from assets.resources import PLATFORM_OWNER, WAREHOUSE_POOL, WarehouseResource
 from pipelines.contract import EVENT_TYPES, code_tables
-from pipelines.settings import PLATFORM_OWNER, WAREHOUSE_POOL, WarehouseResource
 from pipelines.sqlutil import literal
 
 RUN_SETTINGS_KEY = AssetKey(["staging", "run_settings"])

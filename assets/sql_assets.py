@@ -20,9 +20,9 @@ from dagster import (
 )
 
 from assets.ingestion import staging_key, table_schema
+from assets.resources import WAREHOUSE_POOL, WarehouseResource
 from assets.settings_tables import EXTERNAL_SETTINGS_TABLES, settings_assets
 from pipelines.contract import TABLES
-from pipelines.settings import WAREHOUSE_POOL, WarehouseResource
 from pipelines.sql_models import (
     SQL_DIR,
     ModelError,

@@ -22,7 +22,7 @@ import duckdb
 
 
 def generate(landing: str, scale: str, seed: str) -> dict:
-    from pipelines.generate import generate as generate_sample
+    from sample.generate import generate as generate_sample
 
     started = time.perf_counter()
     generate_sample(Path(landing), float(scale), int(seed))
@@ -30,11 +30,11 @@ def generate(landing: str, scale: str, seed: str) -> dict:
 
 
 def pipeline(landing: str, warehouse_dir: str) -> dict:
-    """The `everything` job in process, as `python -m pipelines.run` runs it; time per stage."""
+    """The `everything` job in process, as `python -m cli.run` runs it; time per stage."""
     from dagster import DagsterInstance
 
-    from pipelines.definitions import all_checks, defs
-    from pipelines.settings import WarehouseResource
+    from assets.definitions import all_checks, defs
+    from assets.resources import WarehouseResource
 
     check_steps = {check.node_def.name for check in all_checks}
     stage_of = {
@@ -64,11 +64,11 @@ def pipeline(landing: str, warehouse_dir: str) -> dict:
 def floor(landing: str, database: str) -> dict:
     """Ingestion, staging and every SQL model by the pipeline's own functions, in one DuckDB
     connection, in dependency order: no Dagster, no checks, no publication."""
+    from assets.resources import DEFAULT_ENGAGEMENT_WEIGHTS_FILE
     from assets.settings_tables import read_engagement_weights, write_engagement_weights, write_run_settings
     from assets.sql_assets import EXTERNAL_TABLES
     from pipelines.contract import CURRENCIES_TABLE, TABLES
     from pipelines.ingest import load_table
-    from pipelines.settings import DEFAULT_ENGAGEMENT_WEIGHTS_FILE
     from pipelines.sql_models import SQL_DIR, build_model, dependency_order, load_models
     from pipelines.staging import build_staging
 
@@ -111,8 +111,8 @@ def ge(warehouse_dir: str, table: str = "account_month_economics") -> dict:
     import great_expectations as gx
 
     from assets.quality_checks import suite_parameters
+    from assets.resources import WarehouseResource
     from pipelines.ge_duckdb import Suite, load_suites, validate_suites
-    from pipelines.settings import WarehouseResource
 
     warehouse = WarehouseResource(warehouse_dir=warehouse_dir)
     suite = next(s for s in load_suites() if s.schema == "marts" and s.table == table)
@@ -156,4 +156,4 @@ if __name__ == "__main__":
     outcome = TASKS[sys.argv[1]](*sys.argv[2:])
     print(json.dumps(outcome), flush=True)
     sys.stderr.flush()
-    os._exit(0)  # skip duckdb 2.0's "nanobind: leaked" noise at interpreter exit (see pipelines.run)
+    os._exit(0)  # skip duckdb 2.0's "nanobind: leaked" noise at interpreter exit (see cli.run)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,8 +13,8 @@ import pytest
 from dagster import AssetSelection, ExecuteInProcessResult, materialize
 
 from assets.ingestion import ingestion_assets, raw_key, staging_key
+from assets.resources import WarehouseResource
 from pipelines.contract import CURRENCIES_TABLE, table
-from pipelines.settings import WarehouseResource
 
 CURRENCIES_CSV = "currency,minor_unit_exponent\nUSD,2\nEUR,2\nJPY,0\nKRW,0\n"
 
@@ -24,6 +25,20 @@ def write(landing: Path, relative_path: str, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dagster_home(tmp_path_factory) -> Iterator[Path]:
+    """A throwaway Dagster instance for the run command in every test: runs never land in the
+    project's .dagster_home/, nor wait for a job its UI is running."""
+    home = tmp_path_factory.mktemp("dagster_home")
+    before = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(home)
+    yield home
+    if before is None:
+        del os.environ["DAGSTER_HOME"]
+    else:
+        os.environ["DAGSTER_HOME"] = before
 
 
 @pytest.fixture
@@ -81,7 +96,7 @@ def failure_message(result: ExecuteInProcessResult) -> str:
 
 def materialize_all(warehouse: WarehouseResource) -> ExecuteInProcessResult:
     """Run the whole pipeline (ingest, models, every check, publish) and require success."""
-    from pipelines.definitions import all_assets, all_checks
+    from assets.definitions import all_assets, all_checks
 
     result = materialize([*all_assets, *all_checks], resources={"warehouse": warehouse})
     assert result.success

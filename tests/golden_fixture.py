@@ -13,7 +13,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from pipelines.settings import WarehouseResource
+from assets.resources import WarehouseResource
 from tests.conftest import write
 
 FILES = {

@@ -6,9 +6,9 @@ import os
 
 from dagster import RunRequest, SkipReason, build_sensor_context
 
-from pipelines.automation import landing_sensor
-from pipelines.definitions import defs
-from pipelines.settings import WarehouseResource
+from assets.automation import landing_sensor
+from assets.definitions import defs
+from assets.resources import WarehouseResource
 from tests.conftest import write
 
 

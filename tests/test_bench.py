@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from assets.resources import WarehouseResource
 from bench.pandas_baseline import COMPARED, Extracts, both_marts, compare
-from pipelines.settings import WarehouseResource
 from tests.conftest import materialize_all
 from tests.golden_fixture import write_golden_landing
 

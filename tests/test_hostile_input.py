@@ -398,7 +398,7 @@ def test_an_unreadable_file_fails_at_once_naming_the_file_and_the_reason(
 
 
 def test_the_run_command_prints_the_unreadable_file_and_the_reason(tmp_path, landing, monkeypatch, capsys):
-    from pipelines import run
+    from cli import run
 
     broken = "finance/currencies/2026-01-02/more.csv"
     (landing / broken).parent.mkdir(parents=True)
@@ -423,7 +423,7 @@ def test_a_step_that_gave_up_after_retries_is_reported_with_its_cause():
     from dagster._core.execution.plan.objects import StepFailureData
     from dagster._utils.error import SerializableErrorInfo
 
-    from pipelines.progress import failure_reason
+    from cli.progress import failure_reason
 
     cause = SerializableErrorInfo("duckdb.IOException: IO Error: Could not read x.csv\n", [], "IOException")
     gave_up = SerializableErrorInfo(

@@ -161,7 +161,7 @@ def test_change_data_rule_wins_whatever_the_load_order(landing, warehouse, order
 
 
 def test_load_order_gives_identical_staging_tables(tmp_path, landing, warehouse):
-    from pipelines.settings import WarehouseResource
+    from assets.resources import WarehouseResource
 
     for path, text in DROPS.items():
         write(landing, path, text)

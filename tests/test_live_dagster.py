@@ -1,13 +1,16 @@
-"""The code location as the team runs it: `dagster dev` on loopback with the project's instance
-settings (``config/dagster.yaml``), runs launched through Dagster's GraphQL API and by the
-daemon's sensor, and the UI opened in headless Chromium.
+"""The code location as the team runs it: the run command, then `dagster dev` on loopback on the
+same Dagster instance (``$DAGSTER_HOME`` with the project's ``config/dagster.yaml``), runs
+launched through Dagster's GraphQL API and by the daemon's sensor, and the UI opened in headless
+Chromium (screenshots in ``tests/artifacts/screenshots/``).
 
 One server for the module; the tests run in order on the golden landing folder:
-1. the full job launched through GraphQL succeeds, and the UI shows the asset graph and a mart's
-   page with its checks (screenshots in ``tests/artifacts/screenshots/``);
-2. a schedule run and the sensor's run launched together both succeed, one after the other, with
+1. the run that ``python -m cli.run`` made before the UI started is in the UI: listed as
+   succeeded, with the mart's row count and its checks passed, and no onboarding dialog;
+2. the full job launched through GraphQL succeeds, and the UI shows the asset graph and a mart's
+   page with its checks;
+3. a schedule run and the sensor's run launched together both succeed, one after the other, with
    no DuckDB lock error;
-3. a late extract for an old month dropped into the landing folder triggers exactly one sensor
+4. a late extract for an old month dropped into the landing folder triggers exactly one sensor
    run, which updates that month and republishes.
 """
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -37,11 +41,13 @@ REPO = Path(__file__).resolve().parent.parent
 SCREENSHOT_DIR = REPO / "tests" / "artifacts" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-LOCATION = {"repositoryLocationName": "pipelines.definitions", "repositoryName": "__repository__"}
+LOCATION = {"repositoryLocationName": "assets.definitions", "repositoryName": "__repository__"}
 SENSOR_INTERVAL_SECONDS = 3
 RUN_TIMEOUT_SECONDS = 300
 SCHEDULE_TAG = {"key": "dagster/schedule_name", "value": "daily_everything"}
 SENSOR_TAG = {"key": "dagster/sensor_name", "value": "landing_sensor"}
+MART_KEY = {"path": ["marts", "account_month_economics"]}
+MART_CHECKS = ("grain_is_unique", "reconciles_with_staging", "expectation_suite")
 
 
 @dataclass
@@ -117,12 +123,11 @@ def _messages(run: dict) -> str:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[Server]:
-    """`dagster dev` as `bash scripts/ee ui` starts it, on a free loopback port."""
+    """The run command once, then `dagster dev` as `bash scripts/ee ui` starts it, on a free
+    loopback port, on the same instance (which the run command prepared)."""
     root = tmp_path_factory.mktemp("live")
     write_golden_landing(root / "landing")
     home = root / "dagster_home"
-    home.mkdir()
-    shutil.copy(REPO / "config" / "dagster.yaml", home / "dagster.yaml")
     port = _free_port()
     env = {
         **os.environ,
@@ -131,6 +136,11 @@ def server(tmp_path_factory) -> Iterator[Server]:
         "EE_WAREHOUSE_DIR": str(root / "warehouse"),
         "EE_SENSOR_INTERVAL_SECONDS": str(SENSOR_INTERVAL_SECONDS),
     }
+    command_line = subprocess.run(
+        [sys.executable, "-m", "cli.run"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_SECONDS,
+    )  # fmt: skip
+    assert command_line.returncode == 0, command_line.stdout[-3000:] + command_line.stderr[-3000:]
     log = (root / "dagster_dev.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
@@ -161,16 +171,51 @@ def server(tmp_path_factory) -> Iterator[Server]:
         log.close()
 
 
+def test_the_run_commands_run_is_in_the_ui_with_its_row_counts_and_checks_and_no_dialog(server):
+    runs = server.graphql(
+        "{ runsOrError { ... on Runs { results { runId status jobName tags { key value } } } } }"
+    )["runsOrError"]["results"]
+    (run,) = runs  # the run command's, made before the UI started
+    assert (run["status"], run["jobName"]) == ("SUCCESS", "everything")
+    assert "ee/command_line" in {tag["key"] for tag in run["tags"]}
+    asset = server.graphql(
+        """query Mart($key: AssetKeyInput!) { assetOrError(assetKey: $key) { ... on Asset {
+             assetMaterializations(limit: 1) { runId metadataEntries { label ... on IntMetadataEntry { intValue } } }
+             definition { assetChecksOrError { ... on AssetChecks { checks {
+               name executionForLatestMaterialization { runId status } } } } } } } }""",
+        key=MART_KEY,
+    )["assetOrError"]
+    (materialization,) = asset["assetMaterializations"]
+    assert materialization["runId"] == run["runId"]
+    metadata = {entry["label"]: entry.get("intValue") for entry in materialization["metadataEntries"]}
+    assert metadata["dagster/row_count"] == 16
+    checks = asset["definition"]["assetChecksOrError"]["checks"]
+    latest = {check["name"]: check["executionForLatestMaterialization"] for check in checks}
+    for name in MART_CHECKS:
+        assert latest[name] == {"runId": run["runId"], "status": "SUCCEEDED"}, name
+    assert server.graphql("{ shouldShowNux }") == {"shouldShowNux": False}  # nux: enabled: false
+
+    require_browser()
+    pages = browse(server.url, SCREENSHOT_DIR, {
+        "command_line_run_listed": ("/runs", run["runId"][:8]),
+        "command_line_run_mart": ("/assets/marts/account_month_economics", "Latest materialization"),
+    })  # fmt: skip
+    assert "Success" in pages["command_line_run_listed"]
+    assert re.search(r"Row count\s+16\b", pages["command_line_run_mart"])
+
+
 def test_the_full_job_runs_from_graphql_and_the_ui_shows_the_mart_and_its_checks(server):
+    before = len(server.publications())
     run = server.wait_for_end(server.launch([{"key": "origin", "value": "graphql"}]))
     assert run["status"] == "SUCCESS", _messages(run)[-3000:]
-    assert len(server.publications()) == 1
+    assert len(server.publications()) == before + 1
 
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        if os.environ.get("EE_REQUIRE_BROWSER"):
-            pytest.fail(f"EE_REQUIRE_BROWSER is set but {CHROMIUM} or {CHROMEDRIVER} is missing")
-        pytest.skip("Debian's chromium and chromium-driver are not installed (`.ci/run` installs them)")
-    pages = browse(server.url, SCREENSHOT_DIR)
+    require_browser()
+    pages = browse(server.url, SCREENSHOT_DIR, {
+        "asset_graph": ("/asset-groups", "Global asset lineage"),
+        "mart_overview": ("/assets/marts/account_month_economics", "Latest materialization"),
+        "mart_checks": ("/assets/marts/account_month_economics?view=checks", "reconciles_with_staging"),
+    })  # fmt: skip
     assert {"raw", "staging", "intermediate", "marts", "published"} <= set(pages["asset_graph"].split("\n"))
     mart_page = pages["mart_checks"]
     assert "account_month_economics" in mart_page
@@ -182,11 +227,21 @@ def test_the_full_job_runs_from_graphql_and_the_ui_shows_the_mart_and_its_checks
         assert (SCREENSHOT_DIR / f"{name}.png").stat().st_size > 10_000
 
 
-def browse(url: str, folder: Path) -> dict[str, str]:
-    """Open the asset graph and one mart's pages in headless Chromium; screenshot each.
+def require_browser() -> None:
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        if os.environ.get("EE_REQUIRE_BROWSER"):
+            pytest.fail(f"EE_REQUIRE_BROWSER is set but {CHROMIUM} or {CHROMEDRIVER} is missing")
+        pytest.skip("Debian's chromium and chromium-driver are not installed (`.ci/run` installs them)")
+
+
+def browse(url: str, folder: Path, pages: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """Open each page (name: (path, text it shows once loaded)) in headless Chromium, check
+    that no dialog covers it (the first visit's "Join the Dagster community" is turned off by
+    ``nux: enabled: false``), and screenshot it as ``<name>.png``.
 
     Selenium drives Debian's Chromium through Debian's ChromeDriver (same version, nothing
-    downloaded). Returns the visible text of each page.
+    downloaded); a fresh profile each time, so every visit is a first visit. Returns the visible
+    text of each page.
     """
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -195,20 +250,17 @@ def browse(url: str, folder: Path) -> dict[str, str]:
     from selenium.webdriver.support.wait import WebDriverWait
 
     folder.mkdir(parents=True, exist_ok=True)
+    profile = folder.parent / "chromium-profile"
+    shutil.rmtree(profile, ignore_errors=True)
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for argument in (
         "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--window-size=1600,1000", f"--user-data-dir={folder.parent / 'chromium-profile'}",
+        "--window-size=1600,1000", f"--user-data-dir={profile}",
     ):  # fmt: skip
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    pages = {
-        "asset_graph": ("/asset-groups", "Global asset lineage"),
-        "mart_overview": ("/assets/marts/account_month_economics", "Latest materialization"),
-        "mart_checks": ("/assets/marts/account_month_economics?view=checks", "reconciles_with_staging"),
-    }
     texts = {}
     try:
         for name, (path, ready_text) in pages.items():
@@ -216,21 +268,14 @@ def browse(url: str, folder: Path) -> dict[str, str]:
             WebDriverWait(driver, 60).until(
                 expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "body"), ready_text)
             )
-            _dismiss_newsletter_prompt(driver)
-            time.sleep(2)  # let the graph finish its layout before the screenshot
+            time.sleep(2)  # let the graph finish its layout (and a dialog open) before the screenshot
             driver.save_screenshot(str(folder / f"{name}.png"))
             texts[name] = driver.find_element(By.TAG_NAME, "body").text
+            assert driver.find_elements(By.CSS_SELECTOR, "[role=dialog]") == [], f"a dialog covers {path}"
+            assert "Join the Dagster community" not in texts[name]
     finally:
         driver.quit()
     return texts
-
-
-def _dismiss_newsletter_prompt(driver) -> None:
-    """A first visit shows a 'Join the Dagster community' dialog; its Skip button closes it."""
-    from selenium.webdriver.common.by import By
-
-    for button in driver.find_elements(By.XPATH, "//button[normalize-space()='Skip']"):
-        button.click()
 
 
 def test_a_schedule_run_and_a_sensor_run_launched_together_both_succeed_one_after_the_other(server):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.settings import WarehouseResource
+from assets.resources import WarehouseResource
 from tests.conftest import materialize_all, query
 from tests.golden_fixture import write_golden_landing
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.settings import WarehouseResource
+from assets.resources import WarehouseResource
 from tests.conftest import materialize_all, query, write
 
 CENT = 0.005

@@ -24,7 +24,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.settings import WarehouseResource
+from assets.resources import WarehouseResource
 from tests.conftest import materialize_all, query, write
 
 SEED = Path(__file__).resolve().parent / "reference/mrr-playbook/subscription_periods.csv"

@@ -9,9 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.definitions import sql_models
+from assets.definitions import sql_models
+from assets.resources import WarehouseResource
 from pipelines.publish import REDACTED, PublishError, publish
-from pipelines.settings import WarehouseResource
 from pipelines.sql_models import SqlModel
 from tests.conftest import materialize_all, write
 from tests.golden_fixture import write_golden_landing

@@ -11,8 +11,8 @@ import duckdb
 import pytest
 from dagster import materialize
 
-from pipelines.definitions import all_assets, all_checks
-from pipelines.settings import WarehouseResource
+from assets.definitions import all_assets, all_checks
+from assets.resources import WarehouseResource
 from tests.conftest import materialize_all
 from tests.golden_fixture import land_an_impostor_account, private_copy, publish_golden
 

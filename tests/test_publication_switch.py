@@ -17,9 +17,9 @@ import pytest
 from dagster import materialize
 
 import pipelines.publish as publish_module
-from pipelines.definitions import all_assets, all_checks, sql_models
+from assets.definitions import all_assets, all_checks, sql_models
+from assets.resources import WarehouseResource
 from pipelines.publish import KEEP_PUBLICATIONS, publish
-from pipelines.settings import WarehouseResource
 from pipelines.sql_models import use_model_schemas
 from tests.golden_fixture import land_an_impostor_account, private_copy, publish_golden
 
@@ -210,7 +210,7 @@ KILLED_PUBLISH = textwrap.dedent(
     import sys, time, duckdb
     from pathlib import Path
     import pipelines.publish as p
-    from pipelines.definitions import sql_models
+    from assets.definitions import sql_models
     from pipelines.sql_models import use_model_schemas
 
     working, warehouse, where = sys.argv[1], Path(sys.argv[2]), sys.argv[3]

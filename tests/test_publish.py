@@ -14,9 +14,9 @@ import duckdb
 import pytest
 from dagster import materialize
 
-from pipelines.definitions import all_assets, all_checks, sql_models
+from assets.definitions import all_assets, all_checks, sql_models
+from assets.resources import WarehouseResource
 from pipelines.publish import PII_COLUMNS, PublishError, publish
-from pipelines.settings import WarehouseResource
 from pipelines.sql_models import use_model_schemas
 from tests.conftest import materialize_all, write
 from tests.golden_fixture import private_copy, publish_golden

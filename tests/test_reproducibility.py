@@ -17,8 +17,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.generate import DROP_DAYS, SNAPSHOT_DAY, generate
-from pipelines.settings import WarehouseResource
+from assets.resources import WarehouseResource
+from sample.generate import DROP_DAYS, SNAPSHOT_DAY, generate
 from tests.conftest import materialize_all
 
 pytestmark = pytest.mark.slow  # six full runs of the scale-1 sample, ~5 min on 2 cores

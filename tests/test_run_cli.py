@@ -17,7 +17,7 @@ STAGES = ["raw", "staging", "intermediate", "marts", "checks", "published"]
 def run_command(landing: Path, warehouse: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "EE_LANDING_DIR": str(landing), "EE_WAREHOUSE_DIR": str(warehouse)}
     return subprocess.run(
-        [sys.executable, "-m", "pipelines.run"], env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "cli.run"], env=env, capture_output=True, text=True, timeout=600
     )
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from assets.resources import WarehouseResource
+from cli.run import main as run_main
 from pipelines.contract import TABLES
-from pipelines.generate import generate
 from pipelines.landing import table_files
-from pipelines.run import main as run_main
-from pipelines.settings import WarehouseResource
+from sample.generate import generate
 from tests.conftest import query
 
 SCALE = 1.0  # the README's sample: ~10,000 accounts, where the programs' story is measurable
@@ -22,7 +22,7 @@ SCALE = 1.0  # the README's sample: ~10,000 accounts, where the programs' story 
 
 @pytest.fixture(scope="module")
 def sample_run(tmp_path_factory) -> WarehouseResource:
-    """One generated sample, run once through ``python -m pipelines.run`` (as the README says)."""
+    """One generated sample, run once through ``python -m cli.run`` (as the README says)."""
     root = tmp_path_factory.mktemp("sample")
     warehouse = WarehouseResource(landing_dir=str(root / "landing"), warehouse_dir=str(root / "warehouse"))
     env = {"EE_LANDING_DIR": warehouse.landing_dir, "EE_WAREHOUSE_DIR": warehouse.warehouse_dir}
@@ -154,7 +154,7 @@ def test_dagster_cli_materializes_everything_on_any_landing_folder(sample_run, t
     }
     env.pop("DAGSTER_HOME", None)
     completed = subprocess.run(
-        [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "pipelines.definitions", "--select", "*"],
+        [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "assets.definitions", "--select", "*"],
         env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr[-3000:]

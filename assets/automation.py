@@ -25,9 +25,9 @@ from dagster import (
 )
 
 from assets.ingestion import raw_key, staging_key
+from assets.resources import DEFAULT_SENSOR_INTERVAL_SECONDS, WarehouseResource
 from pipelines.contract import SOURCES, TABLES
 from pipelines.landing import EXTRACT_SUFFIXES
-from pipelines.settings import WarehouseResource
 
 everything_job = define_asset_job(
     "everything", selection=AssetSelection.all(), description="Ingest, stage, build, check and publish."
@@ -71,7 +71,7 @@ def landing_state(warehouse: WarehouseResource) -> str:
 
 
 # How often the daemon looks at the landing folder (a folder listing: cheap).
-SENSOR_INTERVAL_SECONDS = int(os.environ.get("EE_SENSOR_INTERVAL_SECONDS", "60"))
+SENSOR_INTERVAL_SECONDS = int(os.environ.get("EE_SENSOR_INTERVAL_SECONDS", DEFAULT_SENSOR_INTERVAL_SECONDS))
 
 
 @sensor(

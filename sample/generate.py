@@ -1,6 +1,6 @@
 """Write a sample landing folder that follows the extract contract.
 
-    python -m pipelines.generate --scale 1 --seed 7 --out data/landing
+    python -m sample.generate --scale 1 --seed 7 --out data/landing
 
 Each table lands as a backfill snapshot (folder ``2026-10-24``) and daily drops for
 2026-10-25 … 2026-10-31, the way exports arrive: large tables as Parquet, others as CSV or JSON
@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from pipelines.contract import TABLES, Table
-from pipelines.sample_model import simulate
+from sample.model import simulate
 
 SNAPSHOT_DAY = date(2026, 10, 24)
 DROP_DAYS = [date(2026, 10, 25) + timedelta(days=i) for i in range(7)]

@@ -1,11 +1,14 @@
 """Run the whole pipeline once, in this process, and print what it built.
 
-    python -m pipelines.run [--sample-scale 1] [--seed 7]
+    python -m cli.run [--sample-scale 1] [--seed 7]
 
 With ``--sample-scale`` a sample landing folder is generated first if ``EE_LANDING_DIR`` does
 not exist yet (an existing folder is never touched). The run itself is the ``everything`` job of
-the code location, the same job that ``dagster job execute -m pipelines.definitions -j
-everything`` and ``dagster asset materialize -m pipelines.definitions --select '*'`` run.
+the code location, the same job that ``dagster job execute -m assets.definitions -j
+everything`` and ``dagster asset materialize -m assets.definitions --select '*'`` run.
+
+The run is recorded in the Dagster instance that the UI shows ($DAGSTER_HOME), and it waits for
+its turn behind any run of that instance in progress or queued (see cli/instance.py).
 """
 
 from __future__ import annotations
@@ -21,12 +24,14 @@ from pathlib import Path
 import duckdb
 from dagster import DagsterInstance, JobDefinition
 
+from assets.resources import WarehouseResource, warehouse_from_env
+from cli.environment import ENVIRONMENT_HELP
+from cli.instance import command_line_tags, dagster_home, wait_for_turn
+from cli.progress import CHECKS_STAGE, stage_progress_logger
 from pipelines.contract import TABLES
-from pipelines.generate import generate
 from pipelines.ingest import QUARANTINE_TABLE, raw_table_name
-from pipelines.progress import CHECKS_STAGE, stage_progress_logger
-from pipelines.settings import WarehouseResource, warehouse_from_env
 from pipelines.staging import staging_table_name
+from sample.generate import generate
 
 
 def summary_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int, int]]:
@@ -83,7 +88,12 @@ def stage_totals(job: JobDefinition) -> Counter[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m cli.run",
+        description=__doc__.split("\n\n")[0] + "\n\n" + __doc__.split("\n\n")[-1].strip(),
+        epilog=ENVIRONMENT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--sample-scale", type=float, help="generate a sample first if missing")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
@@ -95,24 +105,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"generating a sample (scale {args.sample_scale}, seed {args.seed}) in {landing}")
         generate(landing, args.sample_scale, args.seed)
 
-    from pipelines.definitions import defs
+    from assets.definitions import defs
 
     job = defs.resolve_job_def("everything")
     job = job.with_logger_defs({"progress": stage_progress_logger(stage_totals(job))})
-    print(f"running the pipeline on {landing} into {warehouse.warehouse_dir}")
-    with DagsterInstance.ephemeral() as instance:
+    with DagsterInstance.from_config(str(dagster_home())) as instance:
+        wait_for_turn(instance)
+        print(f"running the pipeline on {landing} into {warehouse.warehouse_dir}")
         result = job.execute_in_process(
             instance=instance,
             resources={"warehouse": warehouse},
             raise_on_error=False,
             run_config={"loggers": {"progress": {}}},
+            tags=command_line_tags(),
         )
     evaluations = result.get_asset_check_evaluations()
     if not result.success:  # the failed steps and checks were printed as they happened
         print("run failed: nothing was published; the previous publication is untouched")
-        return 1
-    print_summary(warehouse, time.perf_counter() - started, evaluations)
-    return 0
+    else:
+        print_summary(warehouse, time.perf_counter() - started, evaluations)
+    print(f"dagster run:     {result.run_id} in {instance.root_directory} (bash scripts/ee ui)")
+    return 0 if result.success else 1
 
 
 if __name__ == "__main__":

@@ -7,12 +7,12 @@ write-audit-publish loop over every mart.
 
 from dagster import Definitions, in_process_executor
 
+from assets.automation import daily_schedule, everything_job, ingestion_jobs, landing_sensor
 from assets.ingestion import ingestion_assets
 from assets.publish import build_publish_asset
 from assets.quality_checks import build_suite_checks
+from assets.resources import warehouse_from_env
 from assets.sql_assets import build_sql_definitions, load_sql_models
-from pipelines.automation import daily_schedule, everything_job, ingestion_jobs, landing_sensor
-from pipelines.settings import warehouse_from_env
 
 sql_models = load_sql_models()
 sql_assets, sql_checks = build_sql_definitions(sql_models)

@@ -18,6 +18,7 @@ from dagster_duckdb import DuckDBResource
 DEFAULT_LANDING_DIR = "data/landing"
 DEFAULT_WAREHOUSE_DIR = "data/warehouse"
 DEFAULT_REPORTING_CURRENCY = "USD"
+DEFAULT_SENSOR_INTERVAL_SECONDS = 60
 
 WORKING_DB_NAME = "working.duckdb"
 PUBLISHED_DB_NAME = "marts.duckdb"

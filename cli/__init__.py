@@ -1,0 +1,1 @@
+"""The command line: the run command and its progress lines (above the Dagster wiring in assets/)."""

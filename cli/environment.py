@@ -1,0 +1,24 @@
+"""The environment variables the commands read, as their --help prints them."""
+
+from __future__ import annotations
+
+from assets.resources import (
+    DEFAULT_LANDING_DIR,
+    DEFAULT_REPORTING_CURRENCY,
+    DEFAULT_SENSOR_INTERVAL_SECONDS,
+    DEFAULT_WAREHOUSE_DIR,
+)
+from cli.instance import DEFAULT_DAGSTER_HOME
+
+# What the commands print under --help (`bash scripts/ee help` lists the same in bash, with the
+# variables of the script itself; tests/test_commands.py checks that both name every EE_* read).
+ENVIRONMENT_HELP = f"""environment variables:
+  EE_LANDING_DIR              the extract files to read (default {DEFAULT_LANDING_DIR})
+  EE_WAREHOUSE_DIR            working.duckdb, the published marts.duckdb and parquet/, the check
+                              reports (default {DEFAULT_WAREHOUSE_DIR})
+  EE_REPORTING_CURRENCY       currency of every amount in the marts (default {DEFAULT_REPORTING_CURRENCY})
+  EE_SAMPLE_SCALE             the --sample-scale `bash scripts/ee run` passes (default 1)
+  EE_SENSOR_INTERVAL_SECONDS  how often the UI's daemon polls EE_LANDING_DIR for the landing
+                              sensor (default {DEFAULT_SENSOR_INTERVAL_SECONDS})
+  DAGSTER_HOME                the Dagster instance shared with the UI: run history, queue, pools
+                              (default {DEFAULT_DAGSTER_HOME.name}/ at the repository root)"""

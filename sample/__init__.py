@@ -1,0 +1,1 @@
+"""The sample generator: a deterministic landing folder with the cases that break naive pipelines."""
