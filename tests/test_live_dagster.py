@@ -37,6 +37,8 @@ import pytest
 from tests.conftest import write
 from tests.golden_fixture import write_golden_landing
 
+pytestmark = pytest.mark.slow  # a live dagster dev with its daemon and Chromium, ~4 min
+
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOT_DIR = REPO / "tests" / "artifacts" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")

@@ -17,6 +17,8 @@ from pipelines.landing import table_files
 from sample.generate import generate
 from tests.conftest import query
 
+pytestmark = pytest.mark.slow  # the README's scale-1 sample, generated and run, ~4 min
+
 SCALE = 1.0  # the README's sample: ~10,000 accounts, where the programs' story is measurable
 
 
