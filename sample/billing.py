@@ -1,0 +1,437 @@
+"""Billing: customers, subscriptions, invoices and their line items, charges, transactions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from sample.common import (
+    COUNTRIES,
+    COUNTRY_CURRENCY,
+    COUNTRY_WEIGHTS,
+    CURRENCY_EXPONENT,
+    END,
+    FX_START,
+    MONTHS,
+    SEGMENTS,
+    START_MONTH,
+    add_months,
+    duration,
+    ids,
+    month_start,
+    only_where,
+    pick,
+)
+from sample.crm import AccountMonths, Accounts
+
+PLAN_USD_PER_MONTH = np.array([150.0, 1_200.0, 8_000.0])  # median list price by segment
+TX_PER_MONTH = np.array([4.0, 12.0, 40.0])
+TX_MEDIAN_USD = np.array([80.0, 400.0, 2_500.0])
+INTERVALS = np.array(["month", "quarter", "year"])
+INTERVAL_MONTHS = np.array([1, 3, 12])
+
+
+@dataclass(frozen=True)
+class Customers:
+    """Billing customers: the first ``n_linked`` belong to CRM accounts, the rest are unlinked."""
+
+    n: int
+    n_linked: int
+    customer_id: pl.Series
+    account: np.ndarray  # account index, -1 for unlinked customers
+    currency: np.ndarray
+    minor_per_usd: np.ndarray  # minor currency units per USD at the FX walk's start
+    segment: np.ndarray
+    created_at: np.ndarray
+    theater: np.ndarray
+    risk: np.ndarray
+    frames: dict[str, pl.DataFrame]
+
+
+@dataclass(frozen=True)
+class Subscriptions:
+    """Subscriptions, one array entry each (after dropping those starting after the data ends)."""
+
+    n: int
+    subscription_id: pl.Series
+    customer: np.ndarray  # customer index
+    kind: np.ndarray  # 0 main plan, 1 reactivation, 2 add-on
+    interval: np.ndarray  # index into INTERVALS
+    started_at: np.ndarray
+    ended_at: np.ndarray
+    price: np.ndarray  # USD per month
+    months: np.ndarray  # length in whole billing periods' months
+    frames: dict[str, pl.DataFrame]
+
+
+@dataclass(frozen=True)
+class Invoices:
+    """Invoices, one array entry each, with what the charges need to collect them."""
+
+    invoice_id: pl.Series
+    customer: np.ndarray  # customer index
+    currency: np.ndarray
+    minor_per_usd: np.ndarray
+    status: np.ndarray
+    created_at: np.ndarray
+    paid_at: np.ndarray
+    amount_due: np.ndarray
+    frames: dict[str, pl.DataFrame]
+
+
+@dataclass(frozen=True)
+class ActiveMonths:
+    """Customer-months with an active main subscription, and their CRM-linked account-months."""
+
+    customer: np.ndarray
+    month: np.ndarray
+    linked: AccountMonths
+
+
+@dataclass(frozen=True)
+class _Periods:
+    """Billing periods inside the data range, one per invoice."""
+
+    subscription: np.ndarray
+    k: np.ndarray  # period number within the subscription
+    step: np.ndarray  # months per period
+    start: np.ndarray
+    end: np.ndarray
+
+
+def customers(rng: np.random.Generator, accounts: Accounts) -> Customers:
+    """One billing customer for 98% of accounts, in the country's currency, plus a few unlinked
+    customers: every other one has no CRM link, the rest point to unknown accounts."""
+    country, created_at = accounts.country, accounts.created_at
+    has_customer = rng.random(accounts.n) < 0.98
+    cust_account = np.flatnonzero(has_customer)
+    n_unlinked = max(3, int(0.015 * accounts.n))
+    nc = len(cust_account) + n_unlinked
+    link = only_where(
+        np.concatenate([np.ones(len(cust_account), bool), np.arange(n_unlinked) % 2 == 0]),
+        np.concatenate([accounts.account_id.gather(cust_account).to_numpy(), [f"A9{i:07d}" for i in range(n_unlinked)]]),
+    )  # fmt: skip
+    cust_country = np.concatenate([country[cust_account], pick(rng, COUNTRIES, COUNTRY_WEIGHTS, n_unlinked)])
+    cust_segment = np.concatenate([accounts.segment[cust_account], np.zeros(n_unlinked, int)])
+    cust_currency = np.vectorize(COUNTRY_CURRENCY.get)(cust_country)
+    cust_created = np.concatenate(
+        [created_at[cust_account], month_start(rng.integers(0, MONTHS - 3, n_unlinked))]
+    ) + duration(rng.uniform(0, 3, nc))
+    customer_id = ids("C", nc)
+    frame = pl.DataFrame(
+        {
+            "customer_id": customer_id,
+            "crm_account_id": link,
+            "currency": cust_currency,
+            "email": customer_id.str.replace("^(.*)$", "billing+$1@example.com"),
+            "created_at": cust_created,
+            "updated_at": cust_created,
+        }
+    )
+    fx_nominal = np.vectorize(lambda c: FX_START.get(c, 1.0) * 10 ** CURRENCY_EXPONENT[c])
+    return Customers(
+        n=nc,
+        n_linked=len(cust_account),
+        customer_id=customer_id,
+        account=np.concatenate([cust_account, np.full(n_unlinked, -1)]),
+        currency=cust_currency,
+        minor_per_usd=fx_nominal(cust_currency),
+        segment=cust_segment,
+        created_at=cust_created,
+        theater=np.concatenate([accounts.theater[cust_account], np.zeros(n_unlinked, bool)]),
+        risk=np.concatenate([accounts.risk[cust_account], np.full(n_unlinked, "medium")]),
+        frames={"billing__customers": frame},
+    )
+
+
+def subscriptions(rng: np.random.Generator, customers: Customers) -> Subscriptions:
+    """A main plan per customer that churns with a risk-driven hazard; 35% come back after a gap
+    with a second subscription and 6% buy an add-on at a fifth of the price. Canceled
+    subscriptions have an earlier, active version."""
+    nc, cust_created = customers.n, customers.created_at
+    hazard = np.select([customers.risk == "low", customers.risk == "medium"], [0.012, 0.02], 0.035)
+    anchor = np.maximum(cust_created, month_start(np.zeros(nc, int)) - duration(200))
+    anchor_day = anchor.astype("datetime64[D]")
+    anchor_day = anchor_day - (
+        (anchor_day - anchor_day.astype("datetime64[M]").astype("datetime64[D]")).astype(int) // 28 * 3
+    ).astype("timedelta64[D]")  # keep day of month <= 28 so month arithmetic stays exact
+    interval = rng.choice(3, size=nc, p=[0.7, 0.15, 0.15])
+    lifetime = rng.geometric(hazard)  # months until churn
+    price = PLAN_USD_PER_MONTH[customers.segment] * rng.lognormal(0, 0.35, nc)
+    reactivates = rng.random(nc) < 0.35
+    gap = rng.integers(2, 9, nc)
+
+    sub_cust = np.concatenate(
+        [np.arange(nc), np.arange(nc)[reactivates], np.arange(nc)[rng.random(nc) < 0.06]]
+    )
+    kind = np.concatenate(
+        [
+            np.zeros(nc, int),
+            np.ones(reactivates.sum(), int),
+            np.full(len(sub_cust) - nc - reactivates.sum(), 2),
+        ]
+    )
+    ns = len(sub_cust)
+    first_end_months = lifetime + (-lifetime) % INTERVAL_MONTHS[interval]  # whole billing periods
+    sub_interval = np.where(kind == 2, 0, interval[sub_cust])
+    sub_start = np.where(
+        kind == 0, 0, np.where(kind == 1, first_end_months[sub_cust] + gap[sub_cust], rng.integers(2, 12, ns))
+    )
+    sub_months = np.where(
+        kind == 1,
+        rng.geometric(hazard[sub_cust]) * 2,
+        np.where(kind == 2, rng.integers(3, 30, ns), first_end_months[sub_cust]),
+    )
+    sub_months = sub_months + (-sub_months) % INTERVAL_MONTHS[sub_interval]
+    sub_started_at = add_months(anchor_day[sub_cust], sub_start) + duration(rng.uniform(0, 0.2, ns))
+    sub_ended_at = add_months(anchor_day[sub_cust], sub_start + sub_months)
+    sub_price = np.where(kind == 2, 0.2, 1.0) * price[sub_cust]
+    keep = sub_started_at < END - duration(2)
+    sub_cust, kind, sub_interval, sub_started_at, sub_ended_at, sub_price, sub_months = (
+        a[keep] for a in (sub_cust, kind, sub_interval, sub_started_at, sub_ended_at, sub_price, sub_months)
+    )
+    ns = len(sub_cust)
+    canceled = sub_ended_at < END
+    subscription_id = ids("S", ns)
+    sub_segment = customers.segment[sub_cust]
+    frame = pl.DataFrame(
+        {
+            "subscription_id": subscription_id,
+            "customer_id": customers.customer_id.gather(sub_cust),
+            "plan_id": pl.Series(SEGMENTS[sub_segment]) + "_" + pl.Series(INTERVALS[sub_interval]) + np.where(kind == 2, "_addon", ""),
+            "status": np.where(canceled, "canceled", "active"),
+            "billing_interval": INTERVALS[sub_interval],
+            "started_at": sub_started_at,
+            "canceled_at": pl.Series(np.where(canceled, sub_ended_at, np.datetime64("NaT"))),
+            "updated_at": np.where(canceled, sub_ended_at, sub_started_at),
+        }
+    )  # fmt: skip
+    versions = (
+        frame.filter(pl.Series(canceled)).with_columns(
+            status=pl.lit("active"), canceled_at=pl.lit(None, pl.Datetime("us")),
+            updated_at=pl.col("started_at"),
+        )
+    )  # fmt: skip
+    return Subscriptions(
+        n=ns,
+        subscription_id=subscription_id,
+        customer=sub_cust,
+        kind=kind,
+        interval=sub_interval,
+        started_at=sub_started_at,
+        ended_at=sub_ended_at,
+        price=sub_price,
+        months=sub_months,
+        frames={"billing__subscriptions": frame, "billing__subscriptions__versions": versions},
+    )
+
+
+def _billing_periods(subs: Subscriptions) -> _Periods:
+    """Every billing period of every subscription that starts inside the data range."""
+    periods = subs.months // INTERVAL_MONTHS[subs.interval]
+    inv_sub = np.repeat(np.arange(subs.n), periods)
+    k = np.arange(len(inv_sub)) - np.repeat(np.cumsum(periods) - periods, periods)
+    step = INTERVAL_MONTHS[subs.interval][inv_sub]
+    period_start = add_months(subs.started_at[inv_sub].astype("datetime64[D]"), k * step)
+    period_end = add_months(period_start, step)
+    in_range = (period_start >= month_start(np.zeros(1, int))[0] - duration(1)) & (period_start < END)
+    return _Periods(*(a[in_range] for a in (inv_sub, k, step, period_start, period_end)))
+
+
+def _lines(mask, type_, amount, start, end, proration, description) -> pl.DataFrame:
+    """Line items of type ``type_`` on the invoices where ``mask`` holds (column ``inv``)."""
+    idx = np.flatnonzero(mask)
+    return pl.DataFrame(
+        {
+            "inv": idx, "type": type_, "amount": np.asarray(amount)[idx].astype(np.int64),
+            "period_start": np.asarray(start)[idx].astype("datetime64[D]"),
+            "period_end": np.asarray(end)[idx].astype("datetime64[D]"),
+            "proration": proration, "description": description,
+        }
+    )  # fmt: skip
+
+
+def _line_items(
+    rng: np.random.Generator, p: _Periods, n_subscriptions: int, plan_amount: np.ndarray, upgraded: np.ndarray
+) -> pl.DataFrame:
+    """The plan line of every invoice, plus metered usage (monthly plans), a 10% discount for some
+    subscriptions, occasional service credits, a setup fee on half the first invoices and a
+    proration line when a plan is upgraded. Sorted by invoice (column ``inv``)."""
+    ni, step, period_start, period_end = len(p.subscription), p.step, p.start, p.end
+    usage = np.rint(plan_amount / step * rng.uniform(0.05, 0.6, ni)).astype(np.int64)
+    discounted = (rng.random(n_subscriptions) < 0.10)[p.subscription]
+    first_invoice = p.k == 0
+    proration_amount = np.rint(plan_amount / 3 * (1 / 3) * rng.uniform(0.3, 1.0, ni)).astype(np.int64)
+    proration_start = period_start - duration(rng.integers(3, 25, ni))
+    line_frames = [
+        _lines(np.ones(ni, bool), "subscription", plan_amount, period_start, period_end, False, "plan"),
+        _lines((step == 1) & (rng.random(ni) < 0.6), "usage", usage, add_months(period_start, -np.ones(ni, int)), period_start, False, "metered usage"),
+        _lines(discounted, "discount", -np.rint(plan_amount * 0.1), period_start, period_end, False, "10% discount"),
+        _lines(rng.random(ni) < 0.02, "credit", -np.rint(plan_amount * 0.05), period_start, period_start, False, "service credit"),
+        _lines(first_invoice & (rng.random(ni) < 0.5), "one_time", np.rint(plan_amount * 0.5 / step), period_start, period_start, False, "setup fee"),
+        _lines(upgraded & (p.k == 4), "subscription", proration_amount, proration_start, period_start, True, "upgrade proration"),
+    ]  # fmt: skip
+    return pl.concat(line_frames).sort("inv", maintain_order=True)
+
+
+def invoices(rng: np.random.Generator, customers: Customers, subs: Subscriptions) -> Invoices:
+    """One invoice per billing period, in the customer's currency; 15% of subscriptions upgrade
+    (+50%) from their fifth period. Bigger customers pay slower; high-risk customers' invoices
+    go uncollectible more often; recent ones may still be drafts. Paid and written-off invoices
+    have an earlier, open version."""
+    p = _billing_periods(subs)
+    inv_sub, k, step, period_start = p.subscription, p.k, p.step, p.start
+    ni = len(inv_sub)
+    inv_cust = subs.customer[inv_sub]
+    inv_currency = customers.currency[inv_cust]
+    minor = customers.minor_per_usd[inv_cust]
+    created = period_start + duration(rng.uniform(0, 0.25, ni))
+    upgraded = (rng.random(subs.n) < 0.15)[inv_sub] & (k >= 4)
+    plan_amount = np.rint(subs.price[inv_sub] * step * minor * np.where(upgraded, 1.5, 1.0)).astype(np.int64)
+    segment_pay_days = np.array([5.0, 15.0, 30.0])[customers.segment[inv_cust]]
+    paid_at = created + duration(rng.exponential(segment_pay_days))
+    roll = rng.random(ni)
+    uncollectible = roll < np.where(customers.risk[inv_cust] == "high", 0.04, 0.01)
+    void = (roll >= 0.98) & (roll < 0.99)
+    draft = (created > END - duration(7)) & (rng.random(ni) < 0.5)  # not yet finalised
+    written_off_at = created + duration(60)
+    status = np.select(
+        [draft, void, uncollectible & (written_off_at < END), uncollectible, paid_at < END],
+        ["draft", "void", "uncollectible", "open", "paid"], "open",
+    )  # fmt: skip
+    invoice_id = ids("I", ni)
+    line = _line_items(rng, p, subs.n, plan_amount, upgraded)
+    amount_due = line.group_by("inv").agg(pl.col("amount").sum()).sort("inv")["amount"].to_numpy()
+    amount_due = np.maximum(amount_due, 0)
+    inv_updated = np.select([status == "paid", status == "uncollectible"], [paid_at, written_off_at], created)
+    frame = pl.DataFrame(
+        {
+            "invoice_id": invoice_id,
+            "customer_id": customers.customer_id.gather(inv_cust),
+            "subscription_id": subs.subscription_id.gather(inv_sub),
+            "status": status,
+            "currency": inv_currency,
+            "amount_due": amount_due,
+            "amount_paid": np.where(status == "paid", amount_due, 0),
+            "created_at": created,
+            "due_at": created + duration(30),
+            "paid_at": pl.Series(np.where(status == "paid", paid_at, np.datetime64("NaT"))),
+            "updated_at": inv_updated,
+        }
+    )
+    versions = (
+        frame.filter(pl.Series(np.isin(status, ["paid", "uncollectible"])))
+        .with_columns(status=pl.lit("open"), amount_paid=0, paid_at=pl.lit(None, pl.Datetime("us")), updated_at=pl.col("created_at"))
+    )  # fmt: skip
+    line_items = line.with_columns(
+        line_item_id=ids("L", line.height),
+        invoice_id=invoice_id.gather(line["inv"]),
+        currency=pl.Series(inv_currency[line["inv"].to_numpy()]),
+        updated_at=pl.Series(created[line["inv"].to_numpy()]),
+    ).select("line_item_id", "invoice_id", "type", "amount", "currency", "period_start", "period_end", "proration", "description", "updated_at")  # fmt: skip
+    return Invoices(
+        invoice_id=invoice_id,
+        customer=inv_cust,
+        currency=inv_currency,
+        minor_per_usd=minor,
+        status=status,
+        created_at=created,
+        paid_at=paid_at,
+        amount_due=amount_due,
+        frames={
+            "billing__invoices": frame,
+            "billing__invoices__versions": versions,
+            "billing__invoice_line_items": line_items,
+        },
+    )
+
+
+def charges(rng: np.random.Generator, customers: Customers, invoices: Invoices) -> dict[str, pl.DataFrame]:
+    """Card charges collecting the invoices: a succeeded charge per paid invoice (0.5% later
+    refunded), failed attempts on uncollectible invoices and on 8% of the paid ones."""
+    status, created, minor = invoices.status, invoices.created_at, invoices.minor_per_usd
+    ni = len(status)
+    paid_idx = np.flatnonzero(status == "paid")
+    failed_idx = np.flatnonzero((status == "uncollectible") | ((status == "paid") & (rng.random(ni) < 0.08)))
+    refunded = rng.random(len(paid_idx)) < 0.005
+    ch_inv = np.concatenate([paid_idx, failed_idx])
+    ch_at = np.concatenate(
+        [invoices.paid_at[paid_idx], created[failed_idx] + duration(rng.uniform(0.5, 2, len(failed_idx)))]
+    )
+    ch_amount = invoices.amount_due[ch_inv]
+    ch_status = np.concatenate(
+        [np.where(refunded, "refunded", "succeeded"), np.full(len(failed_idx), "failed")]
+    )
+    fee = np.where(ch_status == "failed", 0, np.rint(ch_amount * 0.029 + 0.3 * minor[ch_inv] / 100))
+    frame = pl.DataFrame(
+        {
+            "charge_id": ids("H", len(ch_inv)),
+            "invoice_id": invoices.invoice_id.gather(ch_inv),
+            "customer_id": customers.customer_id.gather(invoices.customer[ch_inv]),
+            "created_at": ch_at,
+            "amount": ch_amount,
+            "fee": fee.astype(np.int64),
+            "currency": invoices.currency[ch_inv],
+            "status": ch_status,
+            "updated_at": ch_at,
+        }
+    )  # fmt: skip
+    return {"billing__charges": frame}
+
+
+def active_months(customers: Customers, subs: Subscriptions) -> ActiveMonths:
+    """The months each customer's main subscriptions (not add-ons) were active: they drive
+    transactions, and for CRM-linked customers tickets and engagement. Draws nothing."""
+    main = subs.kind != 2
+    first_m = ((subs.started_at[main].astype("datetime64[M]") - START_MONTH).astype(int)).clip(0, MONTHS)
+    last_m = ((subs.ended_at[main].astype("datetime64[M]") - START_MONTH).astype(int)).clip(-1, MONTHS - 1)
+    span = np.maximum(last_m - first_m + 1, 0)
+    cm_sub = np.repeat(np.arange(main.sum()), span)
+    cm_month = first_m[cm_sub] + np.arange(len(cm_sub)) - np.repeat(np.cumsum(span) - span, span)
+    cm_cust = subs.customer[main][cm_sub]
+    linked = cm_cust < customers.n_linked
+    return ActiveMonths(
+        customer=cm_cust,
+        month=cm_month,
+        linked=AccountMonths(account=customers.account[cm_cust[linked]], month=cm_month[linked]),
+    )
+
+
+def transactions(
+    rng: np.random.Generator, customers: Customers, active: ActiveMonths
+) -> dict[str, pl.DataFrame]:
+    """Payments processed for customers in their active months, by segment volume and size;
+    a few fail or are refunded, and theater customers are disputed four times as often."""
+    cm_cust = active.customer
+    tx_rate = TX_PER_MONTH[customers.segment[cm_cust]] * rng.lognormal(0, 0.3, len(cm_cust))
+    tx_count = rng.poisson(tx_rate)
+    tx_cm = np.repeat(np.arange(len(cm_cust)), tx_count)
+    nt = len(tx_cm)
+    tx_cust = cm_cust[tx_cm]
+    tx_at = month_start(active.month[tx_cm]) + duration(rng.uniform(0, 28, nt))
+    tx_at = np.minimum(tx_at, END - duration(0.01))
+    tx_amount = np.rint(
+        TX_MEDIAN_USD[customers.segment[tx_cust]]
+        * rng.lognormal(0, 0.8, nt)
+        * customers.minor_per_usd[tx_cust]
+    ).astype(np.int64)
+    dispute_boost = np.where(customers.theater[tx_cust], 4.0, 1.0)
+    u = rng.random(nt)
+    tx_status = np.select(
+        [u < 0.025, u < 0.043, u < 0.043 + 0.007 * dispute_boost], ["failed", "refunded", "disputed"], "settled"
+    )  # fmt: skip
+    frame = pl.DataFrame(
+        {
+            "transaction_id": ids("T", nt),
+            "customer_id": customers.customer_id.gather(tx_cust),
+            "occurred_at": tx_at,
+            "status": tx_status,
+            "amount": tx_amount,
+            "currency": customers.currency[tx_cust],
+            "processing_cost": np.rint(tx_amount * rng.uniform(0.012, 0.022, nt)).astype(np.int64),
+            "updated_at": tx_at,
+        }
+    )
+    return {"billing__transactions": frame}
