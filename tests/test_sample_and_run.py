@@ -202,8 +202,9 @@ def test_the_sample_tells_its_story(sample_run):
 
 def test_the_month_in_progress_shows_no_churn_spike(sample_run):
     """The sample's last drop keeps the newest invoices in draft, as billing systems do: with
-    drafts counted for MRR (measured at as_of_date), the last month churns like a usual month and
-    has new customers (before revision 2 it showed ~4x the usual churn and no new MRR)."""
+    drafts counted for MRR (measured at as_of_date), the last month churns like a usual month
+    (before revision 2 it showed about 4x the usual churn). New MRR is not asserted: the sample
+    acquires no new accounts in its last two months."""
     as_of_date, as_of_month = query(
         sample_run, "SELECT as_of_date, as_of_month FROM intermediate.int_periods"
     )[0]
@@ -214,10 +215,9 @@ def test_the_month_in_progress_shows_no_churn_spike(sample_run):
     assert drafts[0][0] > 100
     rows = query(
         sample_run,
-        "SELECT month, churn, new FROM marts.retention WHERE segment = 'all' ORDER BY month DESC LIMIT 13",
+        "SELECT month, churn FROM marts.retention WHERE segment = 'all' ORDER BY month DESC LIMIT 13",
     )
-    (month, churn, new), earlier = rows[0], rows[1:]
+    (month, churn), earlier = rows[0], rows[1:]
     assert month == as_of_month
     usual_churn = statistics.median(r[1] for r in earlier)
     assert churn <= 1.5 * usual_churn, (churn, usual_churn)
-    assert new > 0
