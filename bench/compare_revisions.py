@@ -44,12 +44,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import duckdb
 import psutil
+
+from bench.process_tree import PeakTreeRss
 
 REPO = Path(__file__).resolve().parent.parent
 GB = 1e9
@@ -108,26 +109,10 @@ def run_measured(command: list[str], cwd: Path, env: dict, log: Path) -> dict:
         process = subprocess.Popen(
             command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True
         )
-        peak = 0
-        done = threading.Event()
-
-        def sample() -> None:
-            nonlocal peak
-            root = psutil.Process(process.pid)
-            while not done.is_set():
-                try:
-                    tree = [root, *root.children(recursive=True)]
-                    peak = max(peak, sum(p.memory_info().rss for p in tree))
-                except psutil.Error:
-                    pass
-                time.sleep(0.1)
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
+        sampler = PeakTreeRss(process).start()
         stdout, _ = process.communicate()
         wall = time.perf_counter() - started
-        done.set()
-        sampler.join()
+        peak = sampler.stop()
     with open(log, "a") as out:
         out.write("\n--- stdout ---\n" + stdout)
     return {"seconds": wall, "peak_rss_bytes": peak, "returncode": process.returncode, "stdout": stdout,

@@ -24,7 +24,6 @@ import platform
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from importlib.metadata import version
 from pathlib import Path
@@ -32,6 +31,7 @@ from pathlib import Path
 import psutil
 
 from bench.pandas_baseline import compare
+from bench.process_tree import PeakTreeRss
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
@@ -45,27 +45,12 @@ def measure(task: str, *args: str) -> dict:
         [sys.executable, "-m", "bench.tasks", task, *map(str, args)],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    peak = 0
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        root = psutil.Process(process.pid)
-        while not done.is_set():
-            try:
-                tree = [root, *root.children(recursive=True)]
-                peak = max(peak, sum(p.memory_info().rss for p in tree))
-            except psutil.Error:
-                pass
-            time.sleep(0.1)
-
-    sampler = threading.Thread(target=sample, daemon=True)
+    sampler = PeakTreeRss(process)
     started = time.perf_counter()
     sampler.start()
     stdout, stderr = process.communicate()
     wall = time.perf_counter() - started
-    done.set()
-    sampler.join()
+    peak = sampler.stop()
     if process.returncode != 0:
         raise RuntimeError(f"bench task {task} {args} failed:\n{stderr[-3000:]}")
     outcome = json.loads(stdout.strip().splitlines()[-1])
