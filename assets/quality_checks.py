@@ -1,37 +1,48 @@
-"""One Dagster asset check per Great Expectations suite in ``expectations/<schema>/<table>.json``.
+"""Great Expectations suites (``expectations/<schema>/<table>.json``) as Dagster asset checks.
 
-The suite runs inside DuckDB (``pipelines.ge_duckdb``); each expectation's result is in the
-check's metadata, and a readable HTML report of the run is written to
-``<warehouse>/validation/runs/<run_id>/index.html``, headed by the Dagster run id, its start time
-and whether the run published. Only a run that publishes gets its report copied into its
-publication folder, and ``<warehouse>/validation/index.html`` links to the current publication's
-report: a failed run's page never passes for the description of the published marts.
-Expectations of GE severity ``critical`` (the default) block everything downstream, publication
-included; ``warning`` ones are reported only.
+All suites are validated in one step, in one GE context, inside DuckDB (``pipelines.ge_duckdb``):
+GE's import and its context are paid once per run, not once per table. Each suite still shows in
+the UI as checks of its own table: ``expectation_suite`` holds the expectations of GE severity
+``critical`` (the default) and is blocking: a failure stops everything downstream, publication
+included; ``expectation_warnings`` holds the ``warning`` ones and is not blocking (Dagster
+severity WARN). Each expectation's result is in the check's metadata.
+
+A readable HTML report of the run is written to ``<warehouse>/validation/runs/<run_id>/index.html``,
+headed by the Dagster run id, its start time and whether the run published. Only a run that
+publishes gets its report copied into its publication folder, and
+``<warehouse>/validation/index.html`` links to the current publication's report: a failed run's
+page never passes for the description of the published marts.
 """
 
 import html
 import json
 import os
+import re
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
 from dagster import (
     AssetCheckExecutionContext,
+    AssetCheckKey,
     AssetCheckResult,
     AssetChecksDefinition,
     AssetCheckSeverity,
+    AssetCheckSpec,
     AssetKey,
     Failure,
     MetadataValue,
-    asset_check,
+    multi_asset_check,
 )
 
 from assets.resources import WAREHOUSE_POOL, WarehouseResource
-from pipelines.ge_duckdb import Suite, SuiteOutcome, load_suites, validate_suites
+from pipelines.ge_duckdb import ExpectationOutcome, Suite, SuiteOutcome, load_suites, validate_suites
 
 CHECK_NAME = "expectation_suite"
+WARNINGS_CHECK_NAME = "expectation_warnings"
+# A table an expectation's SQL reads besides its own ({batch}): declared as a dependency, so a
+# partial run never checks against a stale copy of it.
+_RELATION = re.compile(r"\b(staging|intermediate|marts)\.([a-z_][a-z0-9_]*)\b")
 
 
 PERIODS_KEY = AssetKey(["intermediate", "int_periods"])
@@ -83,9 +94,9 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def write_report(
-    warehouse: WarehouseResource, outcome: SuiteOutcome, run_id: str, started_at: datetime
+    warehouse: WarehouseResource, outcomes: list[SuiteOutcome], run_id: str, started_at: datetime
 ) -> Path:
-    """Keep the run's result of this suite as JSON and render the run's suites as one page.
+    """Keep the run's result of these suites as JSON and render the run's suites as one page.
 
     The first suite of a run writes ``run.json`` (not published yet) and prunes the oldest run
     folders. Returns the page.
@@ -100,20 +111,21 @@ def write_report(
         runs = sorted((p for p in folder.parent.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
         for old in runs[:-KEEP_RUN_REPORTS]:
             shutil.rmtree(old, ignore_errors=True)
-    rows = [
-        {
-            "expectation": o.expectation,
-            "on": _describe(o.kwargs),
-            "success": o.success,
-            "severity": o.severity,
-            "observed": str(o.observed),
-        }
-        for o in outcome.outcomes
-    ]
-    _write_atomically(
-        folder / f"{outcome.suite}.json",
-        json.dumps({"suite": outcome.suite, "relation": outcome.relation, "results": rows}, indent=1),
-    )
+    for outcome in outcomes:
+        rows = [
+            {
+                "expectation": o.expectation,
+                "on": _describe(o.kwargs),
+                "success": o.success,
+                "severity": o.severity,
+                "observed": str(o.observed),
+            }
+            for o in outcome.outcomes
+        ]
+        _write_atomically(
+            folder / f"{outcome.suite}.json",
+            json.dumps({"suite": outcome.suite, "relation": outcome.relation, "results": rows}, indent=1),
+        )
     return render_report(folder)
 
 
@@ -177,49 +189,98 @@ def run_started_at(context) -> datetime:
     return record.create_timestamp if record is not None else datetime.now(timezone.utc)
 
 
-def _suite_check(suite: Suite) -> AssetChecksDefinition:
-    @asset_check(
-        asset=AssetKey([suite.schema, suite.table]),
-        name=CHECK_NAME,
-        blocking=True,
-        pool=WAREHOUSE_POOL,
-        description=f"Great Expectations suite {suite.path.parent.name}/{suite.path.name}, validated inside DuckDB.",
-        additional_deps=[PERIODS_KEY] if _uses_parameters(suite) else None,
-    )
-    def expectation_suite(
-        context: AssetCheckExecutionContext, warehouse: WarehouseResource
-    ) -> AssetCheckResult:
-        parameters = suite_parameters(warehouse) if _uses_parameters(suite) else {}
-        (outcome,) = validate_suites(warehouse.working_db_path, [suite], parameters)
-        page = write_report(warehouse, outcome, context.run.run_id, run_started_at(context))
-        failed = [o for o in outcome.outcomes if not o.success]
-        for o in failed:
-            context.log.warning(
-                f"{suite.name}: {o.severity} {o.expectation} on {_describe(o.kwargs)} failed (observed {o.observed})"
-            )
-        table = "| expectation | on | severity | result | observed |\n|---|---|---|---|---|\n" + "\n".join(
-            f"| {o.expectation} | {_describe(o.kwargs).replace('|', '/')} | {o.severity} | {'pass' if o.success else 'FAIL'} | {str(o.observed).replace('|', '/')[:80]} |"
-            for o in outcome.outcomes
-        )
-        return AssetCheckResult(
-            passed=outcome.success,
-            severity=AssetCheckSeverity.ERROR if outcome.blocking_failures else AssetCheckSeverity.WARN,
-            metadata={
-                "expectations": len(outcome.outcomes),
-                "failed": len(failed),
-                "blocking_failed": len(outcome.blocking_failures),
-                "results": MetadataValue.md(table),
-                "report": MetadataValue.path(str(page)),
-            },
-        )
+def _reads(suite: Suite) -> list[AssetKey]:
+    """Tables the suite's SQL reads besides its own, and the period its parameters come from."""
+    text = json.dumps(suite.definition["expectations"])
+    keys = {AssetKey(list(m)) for m in _RELATION.findall(text)} - {_key(suite)}
+    if _uses_parameters(suite):
+        keys.add(PERIODS_KEY)
+    return sorted(keys, key=lambda k: k.path)
 
-    return expectation_suite
+
+def _key(suite: Suite) -> AssetKey:
+    return AssetKey([suite.schema, suite.table])
+
+
+def _has_warnings(suite: Suite) -> bool:
+    return any(e.get("severity") == "warning" for e in suite.definition["expectations"])
+
+
+def _specs(suite: Suite) -> list[AssetCheckSpec]:
+    where = f"Great Expectations suite {suite.path.parent.name}/{suite.path.name}, validated inside DuckDB"
+    specs = [
+        AssetCheckSpec(
+            CHECK_NAME, asset=_key(suite), blocking=True, additional_deps=_reads(suite),
+            description=f"{where}: its critical expectations (blocking).",
+        )
+    ]  # fmt: skip
+    if _has_warnings(suite):
+        specs.append(
+            AssetCheckSpec(
+                WARNINGS_CHECK_NAME, asset=_key(suite), additional_deps=_reads(suite),
+                description=f"{where}: its warning expectations (reported, not blocking).",
+            )
+        )  # fmt: skip
+    return specs
+
+
+def _markdown(outcomes: list[ExpectationOutcome]) -> str:
+    return "| expectation | on | result | observed |\n|---|---|---|---|\n" + "\n".join(
+        f"| {o.expectation} | {_describe(o.kwargs).replace('|', '/')} | {'pass' if o.success else 'FAIL'} "
+        f"| {str(o.observed).replace('|', '/')[:80]} |"
+        for o in outcomes
+    )
+
+
+def _result(suite: Suite, name: str, outcomes: list[ExpectationOutcome], page: Path) -> AssetCheckResult:
+    failed = [o for o in outcomes if not o.success]
+    return AssetCheckResult(
+        asset_key=_key(suite),
+        check_name=name,
+        passed=not failed,
+        severity=AssetCheckSeverity.ERROR if name == CHECK_NAME else AssetCheckSeverity.WARN,
+        metadata={
+            "expectations": len(outcomes),
+            "failed": len(failed),
+            "results": MetadataValue.md(_markdown(outcomes)),
+            "report": MetadataValue.path(str(page)),
+        },
+    )
 
 
 def build_suite_checks(known_assets: set[AssetKey]) -> list[AssetChecksDefinition]:
-    """A check per suite; a suite whose table no asset builds is an error at load time."""
+    """One multi-asset check over every suite; a suite whose table no asset builds is an error
+    at load time."""
     suites = load_suites()
-    unknown = [str(s.path) for s in suites if AssetKey([s.schema, s.table]) not in known_assets]
+    unknown = [str(s.path) for s in suites if _key(s) not in known_assets]
     if unknown:
         raise ValueError(f"expectation suites for tables no asset builds: {', '.join(unknown)}")
-    return [_suite_check(s) for s in suites]
+
+    @multi_asset_check(
+        name="expectation_suites",
+        specs=[spec for s in suites for spec in _specs(s)],
+        can_subset=True,
+        pool=WAREHOUSE_POOL,
+        description="Every Great Expectations suite whose check is selected, in one GE context.",
+    )
+    def expectation_suites(context: AssetCheckExecutionContext, warehouse: WarehouseResource):
+        selected = context.selected_asset_check_keys
+        chosen = [
+            s for s in suites
+            if {AssetCheckKey(_key(s), CHECK_NAME), AssetCheckKey(_key(s), WARNINGS_CHECK_NAME)} & selected
+        ]  # fmt: skip
+        parameters = suite_parameters(warehouse) if any(map(_uses_parameters, chosen)) else {}
+        outcomes = validate_suites(warehouse.working_db_path, chosen, parameters, warehouse.duckdb_config)
+        page = write_report(warehouse, outcomes, context.run.run_id, run_started_at(context))
+        for suite, outcome in zip(chosen, outcomes):
+            for o in outcome.outcomes:
+                if not o.success:
+                    context.log.warning(
+                        f"{suite.name}: {o.severity} {o.expectation} on {_describe(o.kwargs)} failed "
+                        f"(observed {o.observed})"
+                    )
+            for name, blocking in ((CHECK_NAME, True), (WARNINGS_CHECK_NAME, False)):
+                if AssetCheckKey(_key(suite), name) in selected:
+                    yield _result(suite, name, [o for o in outcome.outcomes if o.blocking == blocking], page)
+
+    return [expectation_suites]

@@ -48,8 +48,7 @@ def _shared_user_agent() -> str:
     return f"duckdb_engine/{duckdb_engine.__version__}(sqlalchemy/{sqlalchemy.__version__})"
 
 
-# Every read-write connection to the working database is opened with this configuration.
-DUCKDB_CONNECTION_CONFIG: dict[str, str] = {"custom_user_agent": _shared_user_agent()}
+DEFAULT_DUCKDB_MEMORY_LIMIT = "3GB"  # DuckDB's GB = 10^9 bytes; leaves ~1 GB of a 4 GB budget to Python
 
 
 class WarehouseResource(ConfigurableResource):
@@ -60,6 +59,12 @@ class WarehouseResource(ConfigurableResource):
     warehouse_dir: str = DEFAULT_WAREHOUSE_DIR
     reporting_currency: str = DEFAULT_REPORTING_CURRENCY
     engagement_weights_file: str = DEFAULT_ENGAGEMENT_WEIGHTS_FILE
+    # DuckDB's resources, set on every connection rather than left to its defaults (all cores,
+    # 80% of the machine's memory, spill files beside the database): a run stays inside a known
+    # budget on a shared machine. 0 threads = one per core; empty temp_dir = <warehouse>/tmp.
+    duckdb_threads: int = 0
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    duckdb_temp_dir: str = ""
 
     @property
     def landing_path(self) -> Path:
@@ -82,6 +87,22 @@ class WarehouseResource(ConfigurableResource):
     def validation_dir(self) -> Path:
         return Path(self.warehouse_dir) / "validation"
 
+    @property
+    def duckdb_config(self) -> dict[str, str]:
+        """The configuration every connection to the working database is opened with.
+
+        DuckDB refuses a second connection to a file in one process unless its configuration is
+        identical, so Great Expectations' connections (``pipelines.ge_duckdb``) get this same
+        dictionary, including the user agent its driver would stamp anyway.
+        """
+        temp_dir = Path(self.duckdb_temp_dir) if self.duckdb_temp_dir else Path(self.warehouse_dir) / "tmp"
+        return {
+            "custom_user_agent": _shared_user_agent(),
+            "threads": str(self.duckdb_threads or os.cpu_count() or 1),
+            "memory_limit": self.duckdb_memory_limit,
+            "temp_directory": str(temp_dir.absolute()),
+        }
+
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-write connection to the working database, with timestamps read in UTC.
@@ -90,7 +111,7 @@ class WarehouseResource(ConfigurableResource):
         The time zone is set per connection: the contract says an offset-less timestamp is UTC.
         """
         self.working_db_path.parent.mkdir(parents=True, exist_ok=True)
-        duck = DuckDBResource(database=str(self.working_db_path), connection_config=DUCKDB_CONNECTION_CONFIG)
+        duck = DuckDBResource(database=str(self.working_db_path), connection_config=self.duckdb_config)
         with duck.get_connection() as con:
             try:
                 con.execute("SET TimeZone = 'UTC'")
@@ -102,9 +123,13 @@ class WarehouseResource(ConfigurableResource):
 
 
 def warehouse_from_env() -> WarehouseResource:
-    """The resource as configured by ``EE_LANDING_DIR``, ``EE_WAREHOUSE_DIR``, ``EE_REPORTING_CURRENCY``."""
+    """The resource as configured by ``EE_LANDING_DIR``, ``EE_WAREHOUSE_DIR``,
+    ``EE_REPORTING_CURRENCY``, ``EE_DUCKDB_THREADS``, ``EE_DUCKDB_MEMORY_LIMIT``, ``EE_DUCKDB_TEMP_DIR``."""
     return WarehouseResource(
         landing_dir=os.environ.get("EE_LANDING_DIR", DEFAULT_LANDING_DIR),
         warehouse_dir=os.environ.get("EE_WAREHOUSE_DIR", DEFAULT_WAREHOUSE_DIR),
         reporting_currency=os.environ.get("EE_REPORTING_CURRENCY", DEFAULT_REPORTING_CURRENCY),
+        duckdb_threads=int(os.environ.get("EE_DUCKDB_THREADS") or 0),
+        duckdb_memory_limit=os.environ.get("EE_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT,
+        duckdb_temp_dir=os.environ.get("EE_DUCKDB_TEMP_DIR", ""),
     )

@@ -1,10 +1,16 @@
 """The analyst baseline: the two central marts in plain pandas, straight from the extract files.
 
-Written the way an analyst would in a notebook: read every file of a table with pandas, keep the
-latest row per key, merge, group by. It follows docs/metrics.md's formulas (revenue spread by day,
-FX at the named date, effective-dated costs, MRR normalised to months, movements at constant
-currency) but none of the contract's quarantine rules beyond what coercion gives for free
-(unparseable numbers and dates become NaN and drop out of sums). Reporting currency: USD.
+Written the way a strong pandas analyst would: read every file of a table with pandas, keep the
+latest row per key, then only vectorized numpy/pandas operations (merges, group-bys, merge_asof,
+and no Python loop over rows). A date span becomes one row per month with ``np.repeat`` over
+int64 month numbers (months since 1970-01). It computes ``account_month_economics`` and
+``mrr_movements`` following docs/metrics.md's formulas (revenue spread by day, FX at the named
+date, effective-dated costs, MRR normalised to months, movements at constant currency), in USD.
+
+What it does not do: none of the contract's quarantine rules beyond what coercion gives for free
+(unparseable numbers and dates become NaN and drop out of sums), no orphan listing, no checks,
+no exact decimal money (floats), no dense account-month grid outside MRR, no publish: it only
+writes the two Parquet files.
 
     python -m bench.pandas_baseline LANDING OUT_DIR   # writes two Parquet files, prints timing
 """
@@ -84,6 +90,27 @@ def month_of(values: pd.Series) -> pd.Series:
 
 def is_true(values: pd.Series) -> pd.Series:
     return values.astype(str).str.lower().isin(["true", "1", "t"])
+
+
+def month_number(values: pd.Series) -> np.ndarray:
+    """Months since 1970-01 of each timestamp (int64; meaningless where the timestamp is NaT)."""
+    return values.to_numpy(dtype="datetime64[us]").astype("datetime64[M]").astype(np.int64)
+
+
+def month_start(numbers: np.ndarray) -> np.ndarray:
+    """The first day of each month number, as datetime64[us]."""
+    return np.asarray(numbers, dtype=np.int64).astype("datetime64[M]").astype("datetime64[us]")
+
+
+def month_rows(first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One row per month from ``first`` through ``last`` (month numbers) of each span, in span order.
+
+    Returns (position of the span, month number) per row; a span with last < first has no row.
+    """
+    counts = np.maximum(last - first + 1, 0)
+    span = np.repeat(np.arange(len(counts)), counts)
+    offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    return span, first[span] + offset
 
 
 class Extracts:
@@ -200,16 +227,18 @@ def both_marts(x: Extracts) -> tuple[pd.DataFrame, pd.DataFrame]:
             {"account_id": once["account_id"], "month": month_of(once["created_at"]), "revenue": once["usd"]}
         )
     )
-    spread = lines[~at_once].copy()
-    spread["month"] = [
-        pd.period_range(s, e - pd.Timedelta(days=1), freq="M") for s, e in zip(spread["start"], spread["end"])
-    ]
-    spread = spread.explode("month")
-    spread["month"] = spread["month"].dt.to_timestamp()
-    overlap_start = spread[["start", "month"]].max(axis=1)
-    overlap_end = pd.concat([spread["end"], spread["month"] + pd.offsets.MonthBegin(1)], axis=1).min(axis=1)
-    spread["revenue"] = spread["usd"] * (overlap_end - overlap_start).dt.days / spread["days"]
-    parts.append(spread[["account_id", "month", "revenue"]])
+    # Every month of [start, end) (start and end are valid: days >= 1), its share by whole days.
+    spread = lines[~at_once]
+    start, end = spread["start"].to_numpy(), spread["end"].to_numpy()
+    row, month = month_rows(month_number(spread["start"]), month_number(spread["end"] - pd.Timedelta(days=1)))
+    overlap = np.minimum(end[row], month_start(month + 1)) - np.maximum(start[row], month_start(month))
+    overlap_days = overlap // np.timedelta64(1, "D")
+    parts.append(
+        pd.DataFrame({
+            "account_id": spread["account_id"].to_numpy()[row], "month": month_start(month),
+            "revenue": spread["usd"].to_numpy()[row] * overlap_days / spread["days"].to_numpy()[row],
+        })
+    )  # fmt: skip
 
     parts.append(mrr[["account_id", "month", "mrr"]])
     movements = mrr_movements(mrr)
@@ -268,16 +297,17 @@ def both_marts(x: Extracts) -> tuple[pd.DataFrame, pd.DataFrame]:
     enrolled["last"] = enrolled["enrolled_at"] + pd.to_timedelta(
         num(enrolled["evaluation_window_days"]), unit="D"
     )
-    enrolled["month"] = [
-        pd.period_range(s, e, freq="M") for s, e in zip(enrolled["enrolled_at"], enrolled["last"])
-    ]
-    enrolled = enrolled.explode("month")
-    enrolled["month"] = enrolled["month"].dt.to_timestamp()
-    enrolled["account_id"] = enrolled["account_id"].where(
-        enrolled["account_id"].isin(live), "unattributed:crm"
-    )
-    enrolled["engagement_cost"] = num(enrolled["cost_per_enrolled_account_usd"])
-    parts.append(enrolled[["account_id", "month", "engagement_cost"]])
+    # Every month from enrolled_at's through last's; an undated enrollment has none.
+    dated = (enrolled["enrolled_at"].notna() & enrolled["last"].notna()).to_numpy()
+    first, last = month_number(enrolled["enrolled_at"]), month_number(enrolled["last"])
+    row, month = month_rows(np.where(dated, first, 0), np.where(dated, last, -1))
+    account = enrolled["account_id"].where(enrolled["account_id"].isin(live), "unattributed:crm")
+    parts.append(
+        pd.DataFrame({
+            "account_id": account.to_numpy()[row], "month": month_start(month),
+            "engagement_cost": num(enrolled["cost_per_enrolled_account_usd"]).to_numpy()[row],
+        })
+    )  # fmt: skip
 
     facts = pd.concat(parts, ignore_index=True)
     facts = facts[facts["month"] <= as_of]
@@ -301,23 +331,27 @@ def mrr_by_account_month(
         1, np.round(recurring["days"] / 30.4375)
     )
     # Month M counts when period_start <= d(M) < period_end: d(M) is M's last day, as_of_date in as_of's month.
-    recurring["month"] = [
-        pd.period_range(s, e - pd.Timedelta(days=1), freq="M")
-        for s, e in zip(recurring["start"], recurring["end"])
-    ]
-    recurring = recurring.explode("month")
-    recurring["month"] = recurring["month"].dt.to_timestamp()
-    measured_on = (recurring["month"] + pd.offsets.MonthEnd(0)).where(recurring["month"] != as_of, as_of_date)
-    recurring = recurring[
-        (recurring["start"] <= measured_on) & (measured_on < recurring["end"]) & (recurring["month"] <= as_of)
-    ]
+    as_of_month = np.datetime64(as_of.to_datetime64(), "M").astype(np.int64)
+    row, month = month_rows(
+        month_number(recurring["start"]), month_number(recurring["end"] - pd.Timedelta(days=1))
+    )
+    measured_on = np.where(
+        month == as_of_month,
+        np.datetime64(as_of_date.to_datetime64(), "us"),
+        month_start(month + 1) - np.timedelta64(1, "D"),
+    )
+    start, end = recurring["start"].to_numpy()[row], recurring["end"].to_numpy()[row]
+    keep = (start <= measured_on) & (measured_on < end) & (month <= as_of_month)
+    row, month = row[keep], month[keep]
+    recurring = pd.DataFrame({
+        "account_id": recurring["account_id"].to_numpy()[row], "currency": recurring["currency"].to_numpy()[row],
+        "month": month_start(month), "monthly": recurring["monthly"].to_numpy()[row],
+    })  # fmt: skip
     by_currency = recurring.groupby(["account_id", "currency", "month"], as_index=False)["monthly"].sum()
     # Every account-month from the first recurring month to as_of, so churn months exist.
     first = by_currency.groupby("account_id")["month"].min()
-    grid = pd.DataFrame(
-        [(a, m) for a, start in first.items() for m in pd.date_range(start, as_of, freq="MS")],
-        columns=["account_id", "month"],
-    )
+    account, month = month_rows(month_number(first), np.full(len(first), as_of_month))
+    grid = pd.DataFrame({"account_id": first.index.to_numpy()[account], "month": month_start(month)})
     currencies = by_currency[["account_id", "currency"]].drop_duplicates()
     cells = grid.merge(currencies, on="account_id")
     cells = cells.merge(by_currency, on=["account_id", "currency", "month"], how="left").fillna(
@@ -345,7 +379,9 @@ def mrr_movements(mrr: pd.DataFrame) -> pd.DataFrame:
     """docs/metrics.md's movements from mrr and the previous month's mrr at this month's rate."""
     m = mrr.sort_values(["account_id", "month"]).copy()
     current, previous = m["mrr"], m["previous_at_this_rate"]
-    earlier = m.groupby("account_id")["mrr"].transform(lambda s: (s > 0).cummax().shift(1, fill_value=False))
+    # An earlier month had MRR > 0: the count of such months so far, this one excluded, is positive.
+    active = (m["mrr"] > 0).astype(np.int64)
+    earlier = (active.groupby(m["account_id"]).cumsum() - active) > 0
     starts = (previous == 0) & (current > 0)
     m["new"] = current.where(starts & ~earlier, 0.0)
     m["reactivation"] = current.where(starts & earlier, 0.0)

@@ -123,7 +123,9 @@ def ge(warehouse_dir: str, table: str = "account_month_economics") -> dict:
     parameters = suite_parameters(warehouse)
 
     started = time.perf_counter()
-    (sql_outcome,) = validate_suites(warehouse.working_db_path, [comparable], parameters)
+    (sql_outcome,) = validate_suites(
+        warehouse.working_db_path, [comparable], parameters, warehouse.duckdb_config
+    )
     sql_seconds = time.perf_counter() - started
 
     started = time.perf_counter()

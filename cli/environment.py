@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from assets.resources import (
+    DEFAULT_DUCKDB_MEMORY_LIMIT,
     DEFAULT_LANDING_DIR,
     DEFAULT_REPORTING_CURRENCY,
     DEFAULT_SENSOR_INTERVAL_SECONDS,
@@ -17,6 +18,10 @@ ENVIRONMENT_HELP = f"""environment variables:
   EE_WAREHOUSE_DIR            working.duckdb, the published marts.duckdb and parquet/, the check
                               reports (default {DEFAULT_WAREHOUSE_DIR})
   EE_REPORTING_CURRENCY       currency of every amount in the marts (default {DEFAULT_REPORTING_CURRENCY})
+  EE_DUCKDB_THREADS           DuckDB threads of every connection (default 0 = one per core)
+  EE_DUCKDB_MEMORY_LIMIT      DuckDB memory limit of every connection; beyond it DuckDB spills
+                              to disk (default {DEFAULT_DUCKDB_MEMORY_LIMIT}; GB = 10^9 bytes)
+  EE_DUCKDB_TEMP_DIR          where DuckDB spills (default <warehouse>/tmp)
   EE_SAMPLE_SCALE             the --sample-scale `bash scripts/ee run` passes (default 1)
   EE_SENSOR_INTERVAL_SECONDS  how often the UI's daemon polls EE_LANDING_DIR for the landing
                               sensor (default {DEFAULT_SENSOR_INTERVAL_SECONDS})

@@ -8,9 +8,12 @@ great_expectations issues #10738 and #11579; PR #12084 adds a native DuckDB engi
 duckdb as a dialect that keeps its connection open (``_PERSISTED_CONNECTION_DIALECTS``, as GE
 does for SQLite) fixes it. ``tests/test_ge_duckdb.py`` fails loudly when GE changes under it.
 
-The validation opens its own connection to the working database; it runs when no other
-connection of this process is open (Dagster steps run one at a time and close theirs), and
-closes it before returning.
+The validation opens its own connection to the working database, with the configuration the
+caller passes (DuckDB requires every connection of a process to a file to be configured alike),
+and closes it before returning.
+
+Great Expectations takes seconds to import: it is imported when the first suite is validated,
+not when the Dagster code location loads (the UI, the sensor and the CLI never pay for it).
 """
 
 from __future__ import annotations
@@ -20,10 +23,6 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import great_expectations as gx
-from great_expectations.data_context.types.base import ProgressBarsConfig
-from great_expectations.execution_engine import sqlalchemy_execution_engine
 
 GE_VERSION_SHIMMED = "1.24.1"
 EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
@@ -45,6 +44,9 @@ class _DuckDBDialect:
 
 def install_duckdb_shim() -> None:
     """Make GE keep its DuckDB connection open between metric computations (idempotent)."""
+    import great_expectations as gx
+    from great_expectations.execution_engine import sqlalchemy_execution_engine
+
     if gx.__version__ != GE_VERSION_SHIMMED:
         raise RuntimeError(
             f"pipelines/ge_duckdb.py shims great-expectations {GE_VERSION_SHIMMED}, found "
@@ -111,17 +113,24 @@ class _Validator:
     its DuckDB connection is closed after every validation (``release``).
     """
 
-    def __init__(self, database: Path) -> None:
+    def __init__(self, database: Path, config: dict[str, str]) -> None:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
         install_duckdb_shim()
         self.context = gx.get_context(mode="ephemeral")
         # GE draws a tqdm bar per validation on stderr: noise in run logs and the CLI.
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         self.datasource = self.context.data_sources.add_sql(
-            name="warehouse", connection_string=f"duckdb:///{database}"
+            name="warehouse",
+            connection_string=f"duckdb:///{database}",
+            kwargs={"connect_args": {"config": dict(config)}},
         )
         self.definitions: dict[str, Any] = {}
 
     def definition(self, suite: Suite) -> Any:
+        import great_expectations as gx
+
         if suite.name not in self.definitions:
             relation = f"{suite.schema}.{suite.table}"
             asset = self.datasource.add_query_asset(name=suite.name, query=f"select * from {relation}")
@@ -147,7 +156,7 @@ class _Validator:
         self.datasource.get_engine().dispose()
 
 
-_VALIDATORS: dict[Path, _Validator] = {}
+_VALIDATORS: dict[tuple, _Validator] = {}
 
 
 def _observed(result: Any) -> Any:
@@ -162,9 +171,16 @@ def _observed(result: Any) -> Any:
     return None
 
 
-def validate_suites(database: Path, suites: list[Suite], parameters: dict[str, Any]) -> list[SuiteOutcome]:
-    """Validate each suite against its table in ``database``; every expectation runs as SQL."""
-    validator = _VALIDATORS.get(database) or _VALIDATORS.setdefault(database, _Validator(database))
+def validate_suites(
+    database: Path, suites: list[Suite], parameters: dict[str, Any], config: dict[str, str] | None = None
+) -> list[SuiteOutcome]:
+    """Validate each suite against its table in ``database``; every expectation runs as SQL.
+
+    ``config`` is the DuckDB configuration of the caller's connections to the same file.
+    """
+    config = config or {}
+    key = (database, tuple(sorted(config.items())))
+    validator = _VALIDATORS.get(key) or _VALIDATORS.setdefault(key, _Validator(database, config))
     outcomes = []
     try:
         for suite in suites:

@@ -1,10 +1,14 @@
-"""Expectation suites of the staging tables, derived from the extract contract.
+"""Expectation suites of the staging tables: the business rules ingestion does not enforce.
 
     python -m pipelines.staging_suites   # rewrites expectations/staging/*.json
 
-The contract already states keys, required columns, enums and bounds; these suites state them
-again as Great Expectations checks on the staged tables, so that a reviewer reads them in a diff
-next to the hand-written mart suites (a test keeps the files in sync with the contract).
+Every rule is checked once. The contract's keys, required columns, enums, bounds and row rules
+are enforced before a row is staged (ingestion quarantines a row that breaks one, staging keeps
+one row per key), so the pipeline does not check them again: ``contract_suite`` states them as
+an expectation suite only for the tests, which validate what ingestion lets through against it.
+What ingestion cannot judge row by row and does not quarantine is in ``TABLE_RULES``: those
+become the staging suites the pipeline runs, blocking publication (a test keeps the files in
+sync with this module).
 """
 
 from __future__ import annotations
@@ -34,7 +38,8 @@ TABLE_RULES: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def staging_suite(table: Table) -> dict[str, Any]:
+def contract_suite(table: Table) -> dict[str, Any]:
+    """What ingestion and staging guarantee for ``table``, as a suite (for the tests)."""
     expectations: list[dict[str, Any]] = [
         {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}, "severity": "warning"},
     ]
@@ -67,27 +72,39 @@ def staging_suite(table: Table) -> dict[str, Any]:
                 {"type": "expect_column_values_to_be_between", "kwargs": {"column": column.name, **bounds}}
             )
     rules = [(r.description, f"select * from {{batch}} where {r.violation}") for r in table.row_rules]
-    for description, query in [*rules, *TABLE_RULES.get(table.qualified_name, [])]:
-        expectations.append(
-            {
-                "type": "unexpected_rows_expectation",
-                "description": description,
-                "kwargs": {"unexpected_rows_query": query},
-            }
-        )
+    expectations += _rows_breaking(rules)
     return {"name": f"staging.{table.staging_name}", "expectations": expectations}
 
 
-def render(table: Table) -> str:
-    return json.dumps(staging_suite(table), indent=2) + "\n"
+def _rows_breaking(rules: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    return [
+        {"type": "unexpected_rows_expectation", "description": d, "kwargs": {"unexpected_rows_query": q}}
+        for d, q in rules
+    ]
+
+
+def staging_suite(table: Table) -> dict[str, Any] | None:
+    """The suite the pipeline runs on ``table``'s staged rows: its ``TABLE_RULES``, if any."""
+    rules = TABLE_RULES.get(table.qualified_name)
+    return {"name": f"staging.{table.staging_name}", "expectations": _rows_breaking(rules)} if rules else None
+
+
+def rendered_suites() -> dict[str, str]:
+    """File name → text of every staging suite."""
+    suites = {t.staging_name: staging_suite(t) for t in TABLES}
+    return {f"{name}.json": json.dumps(s, indent=2) + "\n" for name, s in suites.items() if s}
 
 
 def main() -> None:
     folder = EXPECTATIONS_DIR / "staging"
     folder.mkdir(parents=True, exist_ok=True)
-    for table in TABLES:
-        (folder / f"{table.staging_name}.json").write_text(render(table))
-    print(f"wrote {len(TABLES)} suites to {folder}")
+    files = rendered_suites()
+    for stale in folder.glob("*.json"):
+        if stale.name not in files:
+            stale.unlink()
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    print(f"wrote {len(files)} suites to {folder}")
 
 
 if __name__ == "__main__":

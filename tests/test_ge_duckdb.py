@@ -13,7 +13,7 @@ import great_expectations as gx
 from great_expectations.execution_engine import sqlalchemy_execution_engine
 
 from pipelines.ge_duckdb import GE_VERSION_SHIMMED, Suite, load_suites, validate_suites
-from pipelines.staging_suites import TABLES, render
+from pipelines.staging_suites import rendered_suites
 
 
 def test_the_shim_targets_the_installed_great_expectations():
@@ -90,6 +90,33 @@ def test_validation_runs_in_duckdb_and_reports_each_failure(tmp_path):
     duckdb.connect(str(db), read_only=True).close()  # GE let go of the file
 
 
-def test_staging_suites_on_disk_match_the_contract():
-    on_disk = {s.table: s.path.read_text() for s in load_suites() if s.schema == "staging"}
-    assert on_disk == {t.staging_name: render(t) for t in TABLES}, "run: python -m pipelines.staging_suites"
+def test_staging_suites_on_disk_match_their_module():
+    on_disk = {s.path.name: s.path.read_text() for s in load_suites() if s.schema == "staging"}
+    assert on_disk == rendered_suites(), "run: python -m pipelines.staging_suites"
+    assert set(on_disk) == {"stg_billing__invoice_line_items.json", "stg_crm__engagement_events.json"}
+
+
+def test_a_suite_does_not_restate_a_grain_and_declares_the_tables_it_reads():
+    from dagster import AssetKey
+
+    from assets.definitions import sql_models, suite_checks
+
+    unique_types = {"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
+    for suite in load_suites():
+        types = {e["type"] for e in suite.definition["expectations"]}
+        if suite.schema == "marts":
+            assert sql_models[suite.table].grain, suite.name  # grain_is_unique checks it
+            assert not types & unique_types, f"{suite.name} re-checks its grain"
+    (check,) = suite_checks
+    deps = {
+        (spec.asset_key, spec.name): {d.asset_key for d in spec.additional_deps} for spec in check.check_specs
+    }
+    reads_dim_account = [
+        s.table for s in load_suites() if "marts.dim_account" in json.dumps(s.definition["expectations"])
+    ]
+    assert len(reads_dim_account) >= 5
+    for table in reads_dim_account:
+        assert AssetKey(["marts", "dim_account"]) in deps[(AssetKey(["marts", table]), "expectation_suite")]
+    economics = AssetKey(["marts", "account_month_economics"])
+    assert deps[(economics, "expectation_warnings")] == deps[(economics, "expectation_suite")]
+    assert AssetKey(["intermediate", "int_periods"]) in deps[(economics, "expectation_suite")]  # parameters
