@@ -5,6 +5,12 @@ by row in Python. Each row is cast and checked against the contract in one SQL p
 go to the raw table with their lineage (file, row number, load id), rows that break a rule go to
 ``raw.quarantine`` with the rule and their raw values, so that read = loaded + quarantined.
 
+Each file is read once, by the statement that casts and checks its rows into one temporary table
+(``_checked``); the raw table and the quarantine are written from there, and only a row that
+breaks a rule has its raw values turned into JSON. The CSV reader keeps the records it rejects
+(``store_rejects``) for the quarantine. Parquet files with the same columns are read by one
+statement, so that DuckDB scans them in parallel (it scans a file of one row group on one thread).
+
 Bad input, as contract revision 2 has it:
 
 - a record that cannot be split into the file's columns (a CSV row with too many or too few
@@ -34,6 +40,8 @@ import hashlib
 import itertools
 import mmap
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -156,57 +164,60 @@ _TEXT_READER = (
     f"max_line_size = {MAX_LINE_BYTES}, store_rejects = true, rejects_table = '_rejects', "
     "rejects_scan = '_reject_scans', rejects_line_size_limit = 0"
 )
+_DROP_REJECTS = "DROP TABLE IF EXISTS _rejects; DROP TABLE IF EXISTS _reject_scans"
+_GLOB_CHARACTERS = frozenset("*?[")  # a path with one is read alone, as the reader would expand it
 
-# The records of ``_read`` numbered 1, 2, ... in file order, skipping the numbers of the
-# malformed records in ``_malformed`` (which join them): the i-th read record is preceded by k
-# malformed ones, k the largest with fewer than i read records before it. Row ids follow file
-# order (DuckDB keeps insertion order) but need not start at zero (transaction-local storage).
-_RECORDS = """
-SELECT r._i + coalesce(m.k, 0) AS _row, r.* EXCLUDE (_i)
-FROM (SELECT rowid - (SELECT coalesce(min(rowid), 0) FROM _read) + 1 AS _i, * FROM _read) AS r
+# ``_checked`` with the row number ``_row`` of each record: ``_n`` numbers the records the reader
+# could split (1, 2, ... in file order); the malformed records of ``_malformed`` take the numbers
+# in between. The n-th read record is preceded by k malformed ones, k the largest with fewer than
+# n read records before it.
+_RENUMBERED = """(
+SELECT c._n + coalesce(m.k, 0) AS _row, c.* FROM _checked AS c
 ASOF LEFT JOIN (
     SELECT read_before, max(k) AS k FROM (
         SELECT _row - row_number() OVER (ORDER BY _row) AS read_before,
             row_number() OVER (ORDER BY _row) AS k
         FROM _malformed
     ) GROUP BY read_before
-) AS m ON r._i > m.read_before
-UNION ALL BY NAME SELECT _row, _line FROM _malformed
-"""
+) AS m ON c._n > m.read_before
+)"""
+_NUMBERED = "(SELECT _n AS _row, * FROM _checked)"
 
 
-def _read(con: duckdb.DuckDBPyConnection, landed: LandedFile) -> tuple[list[str], str]:
-    """Read ``landed``; return its column names (lower case) and a SELECT of its records.
+@dataclass
+class _Batch:
+    """Files read by one statement into ``_checked``: one text file, or Parquet files that share
+    their columns (names and types), which DuckDB then scans in parallel.
 
-    The SELECT has ``_row`` (1-based, file order), ``_line`` (the raw text of a record that
-    could not be split into columns, else NULL) and the values as ``_c0``, ``_c1``, ... in the
-    order of the names: positional names keep the file's own names out of the SQL, so that no
-    column name can shadow one the SQL uses (``rowid``, ``_row``, ``_rule``, aliases).
+    ``source`` is a SELECT of the records with ``_n`` (see ``_RENUMBERED``), ``_f`` (the index of
+    the record's file in ``files``) when there are several files, ``_line`` (the raw text of a
+    JSON line that is not an object, else NULL) when ``has_line``, and the values as ``_c0``,
+    ``_c1``, ... in the order of ``names``: positional names keep the file's own names out of the
+    SQL, so that no column name can shadow one the SQL uses (``rowid``, ``_row``, ``_rule``).
     """
-    path = literal(str(landed.path))
-    suffix = landed.path.suffix.lower()
+
+    files: list[LandedFile]
+    names: list[str]
+    source: str
+    has_line: bool = False
+    malformed: int = 0  # records in ``_malformed`` (one text file only)
+    types: list[str] | None = None  # the DuckDB type of each column (Parquet; text is VARCHAR)
+
+
+def _read_failure(landed: LandedFile, error: duckdb.Error) -> IngestionError:
+    return IngestionError(f"{landed.relative_path}: cannot be read: {_duckdb_reason(error, landed)}")
+
+
+@contextmanager
+def _reading(landed: LandedFile) -> Iterator[None]:
+    """A DuckDB error while reading ``landed`` is its ``IngestionError``, except an I/O error
+    (the file system, not the file: the asset's retry policy reads it again)."""
     try:
-        if suffix == ".parquet":
-            return _read_parquet(con, path)
-        if suffix == ".csv":
-            return _read_csv(con, landed, path)
-        return _read_json_lines(con, landed, path)
+        yield
     except duckdb.IOException:
-        raise  # the file system, not the file: the asset's retry policy reads it again
+        raise
     except duckdb.Error as error:
-        raise IngestionError(
-            f"{landed.relative_path}: cannot be read: {_duckdb_reason(error, landed)}"
-        ) from error
-
-
-def _read_parquet(con: duckdb.DuckDBPyConnection, path: str) -> tuple[list[str], str]:
-    names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({path})").fetchall()]
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _read AS "
-        f"SELECT * FROM read_parquet({path}) AS f({', '.join(f'_c{i}' for i in range(len(names)))})"
-    )
-    con.execute("CREATE OR REPLACE TEMP TABLE _malformed (_row BIGINT, _line VARCHAR)")
-    return [n.lower() for n in names], _RECORDS
+        raise _read_failure(landed, error) from error
 
 
 def _csv_header(landed: LandedFile) -> list[str]:
@@ -230,19 +241,27 @@ def _csv_header(landed: LandedFile) -> list[str]:
     return [name.lower() for name in header]
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, landed: LandedFile, path: str) -> tuple[list[str], str]:
-    """CSV: RFC 4180, every value VARCHAR (casting is the contract's job, not the reader's)."""
-    names = _csv_header(landed)
-    columns = "{" + ", ".join(f"'_c{i}': 'VARCHAR'" for i in range(len(names))) + "}"
-    _read_text(
-        con,
-        landed,
-        f"SELECT * FROM read_csv({path}, header = true, columns = {columns}, delim = ',', "
-        f"quote = '\"', escape = '\"', {_TEXT_READER})",
-        header_records=1,
-    )
-    _discount_blank_lines(con, landed)
-    return names, _RECORDS
+def _take_rejects(con: duckdb.DuckDBPyConnection, landed: LandedFile, header_records: int) -> int:
+    """The records the last ``read_csv`` rejected, as ``_malformed`` (their number and raw text);
+    returns how many. A record that is not UTF-8 fails the whole file instead (wrong encoding).
+
+    DuckDB rejects the records it cannot split into the columns (too many or too few fields, a
+    broken quote, a line over the size limit); ``line`` counts records (a quoted field may span
+    lines) from 1, header included.
+    """
+    not_utf8, rejected = con.execute(
+        "SELECT min(line) FILTER (WHERE CAST(error_type AS VARCHAR) LIKE 'INVALID%'), count(*) FROM _rejects"
+    ).fetchone()
+    if not_utf8 is not None:
+        raise IngestionError(f"{landed.relative_path}: not UTF-8 encoded (row {not_utf8 - header_records})")
+    malformed = 0
+    if rejected:
+        malformed = con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _malformed AS SELECT line - {header_records} AS _row, "
+            "trim(any_value(csv_line), E'\\r\\n') AS _line FROM _rejects GROUP BY line"
+        ).fetchone()[0]
+    con.execute(_DROP_REJECTS)
+    return malformed
 
 
 def _discount_blank_lines(con: duckdb.DuckDBPyConnection, landed: LandedFile) -> None:
@@ -253,8 +272,6 @@ def _discount_blank_lines(con: duckdb.DuckDBPyConnection, landed: LandedFile) ->
     line: Python's csv module finds the blank records before the last malformed one.
     """
     last = con.execute("SELECT max(_row) FROM _malformed").fetchone()[0]
-    if last is None:
-        return
     with landed.path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as bytes_:
         if bytes_.find(b"\n\n") < 0 and bytes_.find(b"\n\r\n") < 0:
             return  # no blank line anywhere
@@ -272,7 +289,40 @@ def _discount_blank_lines(con: duckdb.DuckDBPyConnection, landed: LandedFile) ->
     )
 
 
-def _read_json_lines(con: duckdb.DuckDBPyConnection, landed: LandedFile, path: str) -> tuple[list[str], str]:
+def _load_csv(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    landed: LandedFile,
+    load_id: str,
+    currencies: list[str] | None,
+) -> FileReport:
+    """CSV: RFC 4180, every value VARCHAR (casting is the contract's job, not the reader's),
+    read once, straight into ``_checked``."""
+    names = _csv_header(landed)
+    columns = "{" + ", ".join(f"'_c{i}': 'VARCHAR'" for i in range(len(names))) + "}"
+    source = (
+        f"SELECT ordinality AS _n, * EXCLUDE (ordinality) FROM read_csv({literal(str(landed.path))}, "
+        f"header = true, columns = {columns}, delim = ',', quote = '\"', escape = '\"', {_TEXT_READER}) "
+        "WITH ORDINALITY"
+    )
+    batch = _Batch([landed], names, source)
+    con.execute(_DROP_REJECTS)
+    with _reading(landed):
+        _check(con, table, batch, currencies)
+    batch.malformed = _take_rejects(con, landed, header_records=1)
+    if batch.malformed:
+        _discount_blank_lines(con, landed)
+    _check_columns(table, landed, names)
+    return _write(con, table, batch, load_id)[0]
+
+
+def _load_json_lines(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    landed: LandedFile,
+    load_id: str,
+    currencies: list[str] | None,
+) -> FileReport:
     """JSON lines, read as lines of text so that a line that is not a JSON object is a record
     to quarantine rather than a failed file; each object is parsed once for all its keys.
 
@@ -280,58 +330,117 @@ def _read_json_lines(con: duckdb.DuckDBPyConnection, landed: LandedFile, path: s
     as delimiter (never in valid JSON: a line holding one is rejected, hence malformed). Blank
     lines count as lines but are not records.
     """
-    _read_text(
-        con,
-        landed,
-        "SELECT _line, CASE WHEN json_valid(_line) THEN json_type(_line) = 'OBJECT' "
-        f"ELSE false END AS _object FROM read_csv({path}, header = false, "
-        f"columns = {{'_line': 'VARCHAR'}}, delim = E'\\x01', quote = '', escape = '', "
-        f"{_TEXT_READER})",
-        header_records=0,
-    )
-    keys = [k for (k,) in con.execute(
-        "SELECT DISTINCT unnest(json_keys(_line)) FROM _read WHERE _object ORDER BY 1"
-    ).fetchall()]  # fmt: skip
-    lines, malformed = con.execute(
-        "SELECT (SELECT count(*) FROM _read WHERE trim(coalesce(_line, '')) <> ''), "
-        "(SELECT count(*) FROM _malformed)"
+    con.execute(_DROP_REJECTS)
+    with _reading(landed):
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _read AS SELECT ordinality AS _n, _line, "
+            "CASE WHEN json_valid(_line) THEN json_type(_line) = 'OBJECT' ELSE false END AS _object "
+            f"FROM read_csv({literal(str(landed.path))}, header = false, columns = {{'_line': 'VARCHAR'}}, "
+            f"delim = E'\\x01', quote = '', escape = '', {_TEXT_READER}) WITH ORDINALITY"
+        )
+    malformed = _take_rejects(con, landed, header_records=0)
+    record = "_object OR trim(coalesce(_line, '')) <> ''"  # an object is never blank
+    keys, lines = con.execute(
+        "SELECT (SELECT list(k ORDER BY k) FROM (SELECT DISTINCT unnest(json_keys(_line)) AS k "
+        f"FROM _read WHERE _object)), (SELECT count(*) FROM _read WHERE {record})"
     ).fetchone()
+    keys = keys or []
     if lines + malformed == 0:
         raise IngestionError(f"{landed.relative_path}: empty file (no JSON lines)")
     # JSON pointers (not JSONPath) so that a key like "$x" or "a.b" is taken literally.
     pointers = [literal("/" + k.replace("~", "~0").replace("/", "~1")) for k in keys]
-    values = ", ".join(f"_v[{i + 1}] AS _c{i}" for i in range(len(keys)))
-    records = (
-        f"SELECT _row, _line{', ' + values if values else ''} FROM ("
-        "SELECT _row, CASE WHEN _object THEN NULL ELSE _line END AS _line, "
+    values = "".join(f", _v[{i + 1}] AS _c{i}" for i in range(len(keys)))
+    source = (
+        f"SELECT _n, _line{values} FROM (SELECT _n, CASE WHEN _object THEN NULL ELSE _line END AS _line, "
         f"json_extract_string(CASE WHEN _object THEN _line END, [{', '.join(pointers)}]::VARCHAR[]) AS _v "
-        f"FROM ({_RECORDS}) WHERE _object OR trim(coalesce(_line, '')) <> '')"
+        f"FROM _read WHERE {record})"
     )
-    return [k.lower() for k in keys], records
+    names = [k.lower() for k in keys]
+    batch = _Batch([landed], names, source, has_line=True, malformed=malformed)
+    _check_columns(table, landed, names)
+    _check(con, table, batch, currencies)
+    con.execute("DROP TABLE _read")
+    return _write(con, table, batch, load_id)[0]
 
 
-def _read_text(con: duckdb.DuckDBPyConnection, landed: LandedFile, select: str, header_records: int) -> None:
-    """Run ``select`` (a ``read_csv`` storing its rejects) into ``_read``.
+def _parquet_columns(reader: duckdb.DuckDBPyConnection, landed: LandedFile) -> list[tuple[str, str]]:
+    """(name, type) of each column of a Parquet file, from its footer (not its data)."""
+    with _reading(landed):
+        return [
+            (r[0], r[1])
+            for r in reader.execute(
+                f"DESCRIBE SELECT * FROM read_parquet({literal(str(landed.path))})"
+            ).fetchall()
+        ]
 
-    The records DuckDB could not split into the columns (too many or too few fields, a broken
-    quote, a line over the size limit) go to ``_malformed`` with their number and raw text; a
-    record that is not UTF-8 fails the whole file instead (wrong encoding).
-    """
-    for rejects in ("_rejects", "_reject_scans"):
-        con.execute(f"DROP TABLE IF EXISTS {rejects}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _read AS {select}")
-    # ``line`` counts records (a quoted field may span lines) from 1, header included.
-    not_utf8 = con.execute(
-        "SELECT min(line) FROM _rejects WHERE CAST(error_type AS VARCHAR) LIKE 'INVALID%'"
-    ).fetchone()[0]
-    if not_utf8 is not None:
-        raise IngestionError(f"{landed.relative_path}: not UTF-8 encoded (row {not_utf8 - header_records})")
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _malformed AS SELECT line - {header_records} AS _row, "
-        "trim(any_value(csv_line), E'\\r\\n') AS _line FROM _rejects GROUP BY line"
-    )
-    for rejects in ("_rejects", "_reject_scans"):
-        con.execute(f"DROP TABLE {rejects}")
+
+def _parquet_scan(files: list[LandedFile], width: int) -> str:
+    paths = [literal(str(f.path)) for f in files]
+    paths_sql = paths[0] if len(paths) == 1 else f"[{', '.join(paths)}]"
+    return f"read_parquet({paths_sql}) AS f({', '.join(f'_c{i}' for i in range(width))})"
+
+
+_Described = tuple[LandedFile, list[tuple[str, str]]]  # a Parquet file and its (name, type) columns
+
+
+def _load_parquet(
+    con: duckdb.DuckDBPyConnection,
+    reader: duckdb.DuckDBPyConnection,
+    table: Table,
+    pending: list[_Described],
+    load_id: str,
+    currencies: list[str] | None,
+) -> list[FileReport]:
+    """Parquet files, those with the same columns (names and types) read by one statement:
+    DuckDB scans a file of one row group on one thread, several files in parallel.
+
+    ``reader`` is a second connection to the database, to find which file failed a statement
+    that read several (the transaction of ``con`` is void after an error)."""
+    groups: dict[object, list[LandedFile]] = {}
+    columns: dict[str, list[tuple[str, str]]] = {}
+    for landed, described in pending:
+        alone = _GLOB_CHARACTERS & set(str(landed.path))
+        groups.setdefault(landed.relative_path if alone else tuple(described), []).append(landed)
+        columns[landed.relative_path] = described
+    reports = []
+    for files in groups.values():
+        described = columns[files[0].relative_path]
+        several = len(files) > 1
+        source = (
+            f"SELECT {'CAST(file_index AS BIGINT) AS _f, ' if several else ''}file_row_number + 1 AS _n, * "
+            f"FROM {_parquet_scan(files, len(described))}"
+        )
+        batch = _Batch(
+            files, [name.lower() for name, _ in described], source, types=[t for _, t in described]
+        )
+        try:
+            _check(con, table, batch, currencies)
+        except duckdb.IOException:
+            raise
+        except duckdb.Error as error:
+            if not several:
+                raise _read_failure(files[0], error) from error
+            culprit = _culprit(reader, pending)
+            if culprit is None:
+                raise
+            raise culprit from error
+        reports += _write(con, table, batch, load_id)
+    return reports
+
+
+def _culprit(reader: duckdb.DuckDBPyConnection, pending: list[_Described]) -> Exception | None:
+    """The error of the first file of ``pending`` that cannot be read alone, if any, as a load
+    one file at a time would have met it."""
+    for landed, described in pending:
+        try:
+            scan = _parquet_scan([landed], len(described))
+            reader.execute(f"CREATE OR REPLACE TEMP TABLE _probe AS SELECT * FROM {scan}")
+        except duckdb.IOException as error:
+            return error
+        except duckdb.Error as error:
+            return _read_failure(landed, error)
+    reader.execute("DROP TABLE IF EXISTS _probe")
+    return None
 
 
 def _check_columns(table: Table, landed: LandedFile, names: list[str]) -> None:
@@ -364,8 +473,12 @@ def _stored_names(table: Table, extras: list[str]) -> dict[str, str]:
     return stored
 
 
-def _typed(column: Column, raw: str) -> str:
+def _typed(column: Column, raw: str, raw_type: str = "VARCHAR", utc: bool = False) -> str:
     """SQL that casts a raw value to its contract type (NULL when it cannot)."""
+    if column.type == "TIMESTAMP" and raw_type == "TIMESTAMP" and utc:
+        # A TIMESTAMP (Parquet) in a UTC session: the way through TIMESTAMPTZ below is the
+        # identity there, every value included, and costs more than reading the file.
+        return raw
     if column.enum is not None:
         return f"lower(trim(CAST({raw} AS VARCHAR)))"
     if column.currency:
@@ -378,83 +491,170 @@ def _typed(column: Column, raw: str) -> str:
     return f"TRY_CAST({raw} AS {column.type})"
 
 
-def _violations(column: Column, raw: str, currencies: list[str] | None) -> list[str]:
-    """``CASE`` expressions, one per rule of the column, each naming the rule it breaks.
+def _violations(column: Column, raw: str, currencies: list[str] | None) -> list[tuple[str, str]]:
+    """(condition, rule) pairs, one per rule of the column: the row breaks ``rule`` when the
+    SQL ``condition`` is true.
 
     ``raw`` is the value as read; the typed value is the column of the contract's name.
     """
     name, typed = column.name, ident(column.name)
     rules = []
     if column.required:
-        rules.append(f"WHEN {raw} IS NULL THEN 'null_required({name})'")
-    rules.append(f"WHEN {raw} IS NOT NULL AND {typed} IS NULL THEN 'unparseable({name})'")
+        rules.append((f"{raw} IS NULL", f"null_required({name})"))
+    rules.append((f"{raw} IS NOT NULL AND {typed} IS NULL", f"unparseable({name})"))
     if column.enum is not None:
-        rules.append(f"WHEN {typed} NOT IN {literal_list(column.enum)} THEN 'bad_enum({name})'")
+        rules.append((f"{typed} NOT IN {literal_list(column.enum)}", f"bad_enum({name})"))
     if column.currency and currencies is not None:
-        rules.append(f"WHEN {typed} NOT IN {literal_list(currencies)} THEN 'unknown_currency({name})'")
+        rules.append((f"{typed} NOT IN {literal_list(currencies)}", f"unknown_currency({name})"))
     if column.min is not None:
         below = "<=" if column.min_exclusive else "<"
-        rules.append(f"WHEN {typed} {below} {column.min} THEN 'out_of_range({name})'")
+        rules.append((f"{typed} {below} {column.min}", f"out_of_range({name})"))
     if column.max is not None:
-        rules.append(f"WHEN {typed} > {column.max} THEN 'out_of_range({name})'")
-    return [f"CASE {rule} END" for rule in rules]
+        rules.append((f"{typed} > {column.max}", f"out_of_range({name})"))
+    return rules
 
 
-def _load_file(
-    con: duckdb.DuckDBPyConnection,
-    table: Table,
-    landed: LandedFile,
-    load_id: str,
-    currencies: list[str] | None,
-) -> FileReport:
-    names, records = _read(con, landed)
-    _check_columns(table, landed, names)
-    raw = {name: f"_c{i}" for i, name in enumerate(names)}
-    extras = [n for n in names if n not in table.column_names]
-    stored = _stored_names(table, extras)
+def _extras(table: Table, names: list[str]) -> list[str]:
+    return [n for n in names if n not in table.column_names]
 
-    typed = [f"{_typed(c, raw.get(c.name, 'NULL'))} AS {ident(c.name)}" for c in table.columns]
-    checks = [v for c in table.columns for v in _violations(c, raw.get(c.name, "NULL"), currencies)]
-    checks += [f"CASE WHEN {r.violation} THEN {literal(r.rule)} END" for r in table.row_rules]
-    raw_values = ", ".join(f"{literal(name)}, {raw[name]}" for name in names)
-    contract = ", ".join(ident(c) for c in table.column_names)
-    # One pass: cast, check, and keep the raw values of the rows that break a rule.
+
+def _check(con: duckdb.DuckDBPyConnection, table: Table, batch: _Batch, currencies: list[str] | None) -> None:
+    """One pass over ``batch.source`` into ``_checked``: cast, check, and keep the raw values
+    (as JSON) of the rows that break a rule, and of those only.
+
+    ``_checked`` has ``_n`` (and ``_f``), ``_rule`` ('' for a valid row), the typed contract
+    columns, the extra columns as text under their positional names and ``_raw_values``.
+    """
+    raw = {name: f"_c{i}" for i, name in enumerate(batch.names)}
+    types = dict(zip(batch.names, batch.types or []))
+    utc = "TIMESTAMP" in types.values() and (
+        con.execute("SELECT current_setting('TimeZone')").fetchone()[0] == "UTC"
+    )
+    typed = [
+        f"{_typed(c, raw.get(c.name, 'NULL'), types.get(c.name, 'VARCHAR'), utc)} AS {ident(c.name)}"
+        for c in table.columns
+    ]
+    rules = [v for c in table.columns for v in _violations(c, raw.get(c.name, "NULL"), currencies)]
+    rules += [(r.violation, r.rule) for r in table.row_rules]
+    # Every rule the row breaks, in rule order; the list is assembled only for a row that breaks one.
+    broken = " OR ".join(f"({condition})" for condition, _ in rules)
+    named = ", ".join(f"CASE WHEN {condition} THEN {literal(name)} END" for condition, name in rules)
+    rule = f"CASE WHEN {broken} THEN concat_ws('; ', {named}) ELSE '' END"
+    raw_values = f"json_object({', '.join(f'{literal(name)}, {raw[name]}' for name in batch.names)})"
+    if batch.has_line:
+        rule = f"CASE WHEN _line IS NOT NULL THEN {literal(MALFORMED_ROW)} ELSE {rule} END"
+        raw_values = f"CASE WHEN _line IS NOT NULL THEN json_object('line', _line) ELSE {raw_values} END"
+    kept = ["_f"] if len(batch.files) > 1 else []
+    kept += ["_n", "_rule", *(ident(c) for c in table.column_names)]
+    # Once each: a name given twice fails the file, but only after its data was read.
+    kept += [f"CAST({raw[e]} AS VARCHAR) AS {raw[e]}" for e in dict.fromkeys(_extras(table, batch.names))]
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _checked AS SELECT _row, _rule, {contract}"
-        f"{''.join(', ' + raw[e] for e in extras)}, CASE WHEN _rule = '' THEN NULL "
-        f"WHEN _line IS NOT NULL THEN json_object('line', _line) "
-        f"ELSE json_object({raw_values}) END AS _raw_values "
-        f"FROM (SELECT *, CASE WHEN _line IS NOT NULL THEN {literal(MALFORMED_ROW)} "
-        f"ELSE concat_ws('; ', {', '.join(checks)}) END AS _rule "
-        f"FROM (SELECT *, {', '.join(typed)} FROM ({records})))"
+        f"CREATE OR REPLACE TEMP TABLE _checked AS SELECT {', '.join(kept)}, "
+        f"CASE WHEN _rule = '' THEN NULL ELSE {raw_values} END AS _raw_values "
+        f"FROM (SELECT *, {rule} AS _rule FROM (SELECT *, {', '.join(typed)} FROM ({batch.source})))"
     )
 
+
+def _write(con: duckdb.DuckDBPyConnection, table: Table, batch: _Batch, load_id: str) -> list[FileReport]:
+    """``_checked`` (and ``_malformed``) to the raw table and the quarantine; one report a file."""
+    raw = {name: f"_c{i}" for i, name in enumerate(batch.names)}
+    extras = _extras(table, batch.names)
+    stored = _stored_names(table, extras)
     target = raw_table_name(table)
     for extra in extras:
         con.execute(f"ALTER TABLE {target} ADD COLUMN IF NOT EXISTS {ident(stored[extra])} VARCHAR")
-    kept = [ident(c) for c in table.column_names]
-    kept += [f"CAST({raw[e]} AS VARCHAR) AS {ident(stored[e])}" for e in extras]
-    file_sql, load_sql = literal(landed.relative_path), literal(load_id)
-    con.execute(
+    paths = [literal(f.relative_path) for f in batch.files]
+    file_sql = f"[{', '.join(paths)}][_f + 1]" if len(paths) > 1 else paths[0]
+    records = _RENUMBERED if batch.malformed else _NUMBERED
+    kept = [ident(c) for c in table.column_names] + [f"{raw[e]} AS {ident(stored[e])}" for e in extras]
+    load_sql, table_sql = literal(load_id), literal(table.qualified_name)
+    (loaded,) = con.execute(
         f"INSERT INTO {target} BY NAME SELECT {file_sql} AS _file, _row, {load_sql} AS _load_id, "
-        f"{', '.join(kept)} FROM _checked WHERE _rule = ''"
-    )
-    con.execute(
-        f"INSERT INTO {QUARANTINE_TABLE} SELECT {literal(table.qualified_name)}, {file_sql}, "
-        f"_row, _rule, _raw_values, {load_sql} FROM _checked WHERE _rule <> ''"
-    )
-    rows_read, rows_quarantined = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE _rule <> '') FROM _checked"
+        f"{', '.join(kept)} FROM {records} WHERE _rule = ''"
     ).fetchone()
-    for temporary in ("_read", "_malformed", "_checked"):
-        con.execute(f"DROP TABLE {temporary}")
-    return FileReport(
-        landed.relative_path,
-        rows_read,
-        rows_read - rows_quarantined,
-        rows_quarantined,
-        [stored[e] for e in extras],
-    )
+    (quarantined,) = con.execute(
+        f"INSERT INTO {QUARANTINE_TABLE} SELECT {table_sql}, {file_sql}, _row, _rule, _raw_values, "
+        f"{load_sql} FROM {records} WHERE _rule <> ''"
+    ).fetchone()
+    if batch.malformed:
+        con.execute(
+            f"INSERT INTO {QUARANTINE_TABLE} SELECT {table_sql}, {paths[0]}, _row, "
+            f"{literal(MALFORMED_ROW)}, json_object('line', _line), {load_sql} FROM _malformed"
+        )
+        con.execute("DROP TABLE _malformed")
+    if len(batch.files) == 1:
+        counts = {0: (loaded, quarantined + batch.malformed)}
+    else:
+        counts = {
+            f: (n - bad, bad)
+            for f, n, bad in con.execute(
+                "SELECT _f, count(*), count(*) FILTER (WHERE _rule <> '') FROM _checked GROUP BY _f"
+            ).fetchall()
+        }
+    con.execute("DROP TABLE _checked")
+    reports = []
+    for index, landed in enumerate(batch.files):
+        loaded, quarantined = counts.get(index, (0, 0))
+        reports.append(
+            FileReport(
+                landed.relative_path, loaded + quarantined, loaded, quarantined, [stored[e] for e in extras]
+            )
+        )
+    return reports
+
+
+def _load_files(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    files: list[LandedFile],
+    load_id: str,
+    currencies: list[str] | None,
+) -> list[FileReport]:
+    """Load ``files`` (in the transaction of ``con``); the reports in the order of ``files``.
+
+    Text files are loaded one at a time; Parquet files are collected and read together, before
+    the next text file. A file that cannot be read fails as in a load one file at a time: the
+    first such file in path order is the one reported.
+    """
+    reports: dict[str, FileReport] = {}
+    pending: list[_Described] = []
+    reader = None  # a second connection: describing a file that is not Parquet voids nothing
+    failure = None
+    try:
+        for landed in files:
+            suffix = landed.path.suffix.lower()
+            if suffix != ".parquet":
+                if pending:
+                    reports.update(
+                        (r.file, r) for r in _load_parquet(con, reader, table, pending, load_id, currencies)
+                    )
+                    pending = []
+                load = _load_csv if suffix == ".csv" else _load_json_lines
+                reports[landed.relative_path] = load(con, table, landed, load_id, currencies)
+                continue
+            if reader is None:
+                reader = con.cursor()
+            try:
+                described = _parquet_columns(reader, landed)
+            except IngestionError as error:
+                failure = error
+                break
+            pending.append((landed, described))
+            try:
+                _check_columns(table, landed, [name.lower() for name, _ in described])
+            except IngestionError as error:
+                failure = error  # after the data of the files before it and of its own
+                break
+        if pending:
+            reports.update(
+                (r.file, r) for r in _load_parquet(con, reader, table, pending, load_id, currencies)
+            )
+    finally:
+        if reader is not None:
+            reader.close()
+    if failure is not None:
+        raise failure
+    return [reports[f.relative_path] for f in files]
 
 
 def load_table(con: duckdb.DuckDBPyConnection, table: Table, landing_dir: Path, load_id: str) -> TableReport:
@@ -471,29 +671,30 @@ def load_table(con: duckdb.DuckDBPyConnection, table: Table, landing_dir: Path, 
     report = TableReport(table.qualified_name)
     files = table_files(landing_dir, table)
     report.files_seen = len(files)
+    changed = [f for f in files if already.get(f.relative_path) != f"{f.content_hash}/{fingerprint}"]
+    report.files_skipped = len(files) - len(changed)
     con.execute("BEGIN TRANSACTION")
     try:
-        for landed in files:
-            if already.get(landed.relative_path) == f"{landed.content_hash}/{fingerprint}":
-                report.files_skipped += 1
-                continue
-            _forget_file(con, table, landed.relative_path)
-            file_report = _load_file(con, table, landed, load_id, currencies)
-            con.execute(
+        if changed:
+            _forget_files(con, table, [landed.relative_path for landed in changed])
+            report.loaded = _load_files(con, table, changed, load_id, currencies)
+            con.executemany(
                 f"INSERT INTO {MANIFEST_TABLE} VALUES (?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?)",
                 [
-                    table.qualified_name,
-                    landed.relative_path,
-                    landed.content_hash,
-                    fingerprint,
-                    load_id,
-                    file_report.rows_read,
-                    file_report.rows_loaded,
-                    file_report.rows_quarantined,
-                    file_report.extra_columns,
+                    [
+                        table.qualified_name,
+                        landed.relative_path,
+                        landed.content_hash,
+                        fingerprint,
+                        load_id,
+                        file_report.rows_read,
+                        file_report.rows_loaded,
+                        file_report.rows_quarantined,
+                        file_report.extra_columns,
+                    ]
+                    for landed, file_report in zip(changed, report.loaded)
                 ],
             )
-            report.loaded.append(file_report)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -501,13 +702,15 @@ def load_table(con: duckdb.DuckDBPyConnection, table: Table, landing_dir: Path, 
     return report
 
 
-def _forget_file(con: duckdb.DuckDBPyConnection, table: Table, relative_path: str) -> None:
-    """Remove an earlier version of a file: its rows, its quarantined rows, its manifest entry."""
-    con.execute(f"DELETE FROM {raw_table_name(table)} WHERE _file = ?", [relative_path])
+def _forget_files(con: duckdb.DuckDBPyConnection, table: Table, relative_paths: list[str]) -> None:
+    """Remove the earlier versions of files: their rows, their quarantined rows, their manifest
+    entries."""
+    files = "_file IN (SELECT unnest(?::VARCHAR[]))"
+    con.execute(f"DELETE FROM {raw_table_name(table)} WHERE {files}", [relative_paths])
     for bookkeeping in (QUARANTINE_TABLE, MANIFEST_TABLE):
         con.execute(
-            f"DELETE FROM {bookkeeping} WHERE table_name = ? AND _file = ?",
-            [table.qualified_name, relative_path],
+            f"DELETE FROM {bookkeeping} WHERE table_name = ? AND {files}",
+            [table.qualified_name, relative_paths],
         )
 
 

@@ -320,3 +320,91 @@ def test_landing_paths_are_relative_and_stable(landing, warehouse):
     ingest(warehouse, "crm__accounts")
     (file,) = query(warehouse, "SELECT _file FROM raw.crm__accounts")[0]
     assert file == "crm/accounts/2026-10-01/a.csv" and not Path(file).is_absolute()
+
+
+def _organizations(ids: list[str], **extra: list[str]) -> pl.DataFrame:
+    """Organizations as a Parquet extract has them; an id starting with "bad" has a bad time."""
+    return pl.DataFrame(
+        {
+            "organization_id": ids,
+            "name": [f"name {i}" for i in ids],
+            "updated_at": ["never" if i.startswith("bad") else "2025-01-01T00:00:00" for i in ids],
+            **extra,
+        }
+    )
+
+
+def test_parquet_files_read_together_keep_their_own_rows_and_counts(landing, warehouse):
+    """Parquet files with the same columns are read by one statement: each row keeps its file
+    and its row number, each file its own counts, extra columns named like the reader's own
+    columns (filename, file_row_number, file_index) are kept as they are."""
+    reader_names = {name: ["x", "y", "z"] for name in ("filename", "file_row_number", "file_index")}
+    drops = {
+        "support/organizations/d1/o.parquet": _organizations(["O1", "bad2", "O3"], **reader_names),
+        "support/organizations/d2/o.parquet": _organizations(["bad4", "O5", "O6"], **reader_names),
+        "support/organizations/d3/o.parquet": _organizations(["O7", "O8", "bad9"]).select(
+            "updated_at", "name", "organization_id"
+        ),  # other column order: read by a statement of its own
+        "support/organizations/d4/o.parquet": _organizations([]),
+    }
+    for path, frame in drops.items():
+        (landing / path).parent.mkdir(parents=True)
+        frame.write_parquet(landing / path)
+    result = ingest(warehouse, "support__organizations")
+
+    assert query(
+        warehouse, "SELECT _file, _row, rule FROM raw.quarantine ORDER BY _file, _row"
+    ) == [
+        ("support/organizations/d1/o.parquet", 2, "unparseable(updated_at)"),
+        ("support/organizations/d2/o.parquet", 1, "unparseable(updated_at)"),
+        ("support/organizations/d3/o.parquet", 3, "unparseable(updated_at)"),
+    ]  # fmt: skip
+    loaded = query(
+        warehouse,
+        "SELECT split_part(_file, '/', 3), _row, organization_id, filename, file_row_number, file_index "
+        "FROM raw.support__organizations ORDER BY _file, _row",
+    )
+    assert loaded == [
+        ("d1", 1, "O1", "x", "x", "x"), ("d1", 3, "O3", "z", "z", "z"),
+        ("d2", 2, "O5", "y", "y", "y"), ("d2", 3, "O6", "z", "z", "z"),
+        ("d3", 1, "O7", None, None, None), ("d3", 2, "O8", None, None, None),
+    ]  # fmt: skip
+    assert query(
+        warehouse,
+        "SELECT split_part(_file, '/', 3), rows_read, rows_loaded, rows_quarantined, extra_columns "
+        "FROM raw.load_manifest WHERE table_name = 'support__organizations' ORDER BY _file",
+    ) == [
+        ("d1", 3, 2, 1, list(reader_names)), ("d2", 3, 2, 1, list(reader_names)),
+        ("d3", 3, 2, 1, []), ("d4", 0, 0, 0, []),
+    ]  # fmt: skip
+    meta = materialization_metadata(result, ["raw", "support__organizations"])
+    assert (meta["rows_read"], meta["rows_loaded"], meta["rows_quarantined"]) == (9, 6, 3)
+
+
+def test_a_parquet_file_whose_data_cannot_be_read_is_named_among_the_files_read_with_it(landing, warehouse):
+    """Its footer reads (so it is read together with the others), its data does not."""
+    paths = [f"support/organizations/d{i}/o.parquet" for i in (1, 2, 3)]
+    for i, path in enumerate(paths):
+        (landing / path).parent.mkdir(parents=True)
+        _organizations([f"O{i}"] * 100).write_parquet(landing / path, compression="uncompressed")
+    broken = bytearray((landing / paths[1]).read_bytes())
+    broken[4:200] = b"\xff" * 196  # the first page, after the magic number
+    (landing / paths[1]).write_bytes(bytes(broken))
+    result = ingest(warehouse, "support__organizations", raise_on_error=False)
+
+    assert not result.success
+    message = failure_message(result)
+    assert f"{paths[1]}: cannot be read" in message and paths[0] not in message, message
+    assert query(warehouse, "SELECT count(*) FROM raw.support__organizations") == [(0,)]
+
+
+def test_a_csv_file_naming_an_extra_column_twice_fails_naming_the_column(landing, warehouse):
+    write(
+        landing,
+        "crm/accounts/2026-10-01/a.csv",
+        ACCOUNTS_HEADER.strip() + ",note,NOTE\n" + account("A1", "One", "2025-01-01").strip() + ",x,y\n",
+    )
+    result = ingest(warehouse, "crm__accounts", raise_on_error=False)
+
+    message = failure_message(result)
+    assert "crm/accounts/2026-10-01/a.csv: column(s) named more than once" in message and "'note'" in message
