@@ -6,6 +6,7 @@ overridden in Dagster resource config. Assets never read globals: they get this 
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,7 @@ WAREHOUSE_POOL = "duckdb_warehouse"
 PLATFORM_OWNER = "team:data-platform"
 
 
+@functools.cache
 def _shared_user_agent() -> str:
     """The user agent duckdb-engine (Great Expectations' driver) stamps on its connections.
 
@@ -65,6 +67,17 @@ class WarehouseResource(ConfigurableResource):
     duckdb_threads: int = 0
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     duckdb_temp_dir: str = ""
+
+    def setup_for_execution(self, context) -> None:
+        """At the start of a run: Great Expectations' slow import begins beside the first steps.
+
+        The driver modules both threads need (SQLAlchemy, duckdb-engine) are imported here first,
+        so that the two threads never import the same module at once.
+        """
+        from pipelines.ge_duckdb import import_in_background
+
+        _shared_user_agent()
+        import_in_background()
 
     @property
     def landing_path(self) -> Path:

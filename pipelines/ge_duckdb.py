@@ -12,14 +12,17 @@ The validation opens its own connection to the working database, with the config
 caller passes (DuckDB requires every connection of a process to a file to be configured alike),
 and closes it before returning.
 
-Great Expectations takes seconds to import: it is imported when the first suite is validated,
-not when the Dagster code location loads (the UI, the sensor and the CLI never pay for it).
+Great Expectations takes seconds to import (5-8 s on 2 cores): it is not imported when the
+Dagster code location loads (the UI, the sensor and the CLI never pay for it), but by a run, in a
+background thread started with the run (``import_in_background``), while ingestion keeps DuckDB
+busy; the first validation waits for it if it has not finished.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +31,23 @@ GE_VERSION_SHIMMED = "1.24.1"
 EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
 
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+
+_background_import: threading.Thread | None = None
+
+
+def import_in_background() -> None:
+    """Start importing Great Expectations in a daemon thread (once per process).
+
+    Python's per-module import locks make a validation that starts before the thread is done
+    wait for the module instead of importing it twice.
+    """
+    global _background_import
+    if _background_import is None:
+        _background_import = threading.Thread(
+            target=lambda: __import__("great_expectations"), name="import-great-expectations", daemon=True
+        )
+        _background_import.start()
 
 
 class _DuckDBDialect:

@@ -22,3 +22,21 @@ def test_the_pandas_baseline_agrees_with_the_published_marts_on_the_golden_data(
     assert [r for r in rows if r["account_months_differing"]] == []
     totals = {(r["mart"], r["column"]): r["ours"] for r in rows}
     assert totals["account_month_economics", "revenue"] > 0 and totals["mrr_movements", "new"] > 0
+
+
+def test_the_lazy_polars_baseline_agrees_with_the_published_marts_on_the_golden_data(tmp_path):
+    from bench.polars_baseline import both_marts as polars_marts
+
+    landing = tmp_path / "landing"
+    write_golden_landing(landing)
+    warehouse = WarehouseResource(landing_dir=str(landing), warehouse_dir=str(tmp_path / "warehouse"))
+    materialize_all(warehouse)
+    economics, movements = polars_marts(landing)
+    economics.write_parquet(tmp_path / "account_month_economics.parquet")
+    movements.write_parquet(tmp_path / "mrr_movements.parquet")
+
+    rows = compare(warehouse.published_db_path, tmp_path)
+    assert len(rows) == sum(len(columns) for columns in COMPARED.values())
+    assert [r for r in rows if r["account_months_differing"]] == []
+    totals = {(r["mart"], r["column"]): r["pandas"] for r in rows}  # the analyst's side
+    assert totals["account_month_economics", "revenue"] > 0 and totals["mrr_movements", "new"] > 0
