@@ -1,10 +1,14 @@
 """Great Expectations suites (``expectations/<schema>/<table>.json``) as Dagster asset checks.
 
-All suites are validated in one step, in one GE context, inside DuckDB (``pipelines.ge_duckdb``):
-GE's import and its context are paid once per run, not once per table. Each suite still shows in
+All suites are one multi-asset check, validated in one GE context inside DuckDB
+(``pipelines.ge_duckdb``): GE's import and its context are paid once per run, not once per table.
+Dagster runs it in as few steps as the blocking order allows (the staging suites must pass before
+the intermediate layer is built, the mart suites run after the marts), so a failed blocking
+suite also holds back what depends on the other suites of its step; the publication depends on
+every check either way. Each suite still shows in
 the UI as checks of its own table: ``expectation_suite`` holds the expectations of GE severity
 ``critical`` (the default) and is blocking: a failure stops everything downstream, publication
-included; ``expectation_warnings`` holds the ``warning`` ones and is not blocking (Dagster
+included; ``expectation_warnings`` holds the ``warning`` (and ``info``) ones and is not blocking (Dagster
 severity WARN). Each expectation's result is in the check's metadata.
 
 A readable HTML report of the run is written to ``<warehouse>/validation/runs/<run_id>/index.html``,
@@ -203,7 +207,8 @@ def _key(suite: Suite) -> AssetKey:
 
 
 def _has_warnings(suite: Suite) -> bool:
-    return any(e.get("severity") == "warning" for e in suite.definition["expectations"])
+    """Whether the suite has expectations that do not block (GE severity warning or info)."""
+    return any(e.get("severity", "critical") != "critical" for e in suite.definition["expectations"])
 
 
 def _specs(suite: Suite) -> list[AssetCheckSpec]:

@@ -76,6 +76,8 @@ class WarehouseResource(ConfigurableResource):
         """
         from pipelines.ge_duckdb import import_in_background
 
+        if context.dagster_run is None:  # a sensor's or schedule's evaluation, not a run
+            return
         _shared_user_agent()
         import_in_background()
 
@@ -105,13 +107,13 @@ class WarehouseResource(ConfigurableResource):
         """The configuration every connection to the working database is opened with.
 
         DuckDB refuses a second connection to a file in one process unless its configuration is
-        identical, so Great Expectations' connections (``pipelines.ge_duckdb``) get this same
-        dictionary, including the user agent its driver would stamp anyway.
+        identical, so Great Expectations' connections (``pipelines.ge_duckdb``) get the same
+        settings, and ours carry the user agent GE's driver stamps on its own.
         """
         temp_dir = Path(self.duckdb_temp_dir) if self.duckdb_temp_dir else Path(self.warehouse_dir) / "tmp"
         return {
             "custom_user_agent": _shared_user_agent(),
-            "threads": str(self.duckdb_threads or os.cpu_count() or 1),
+            "threads": str(self.duckdb_threads or len(os.sched_getaffinity(0))),  # the cores we may use
             "memory_limit": self.duckdb_memory_limit,
             "temp_directory": str(temp_dir.absolute()),
         }

@@ -36,18 +36,29 @@ logging.getLogger("great_expectations").setLevel(logging.WARNING)
 _background_import: threading.Thread | None = None
 
 
+def _import_quietly() -> None:
+    try:
+        import great_expectations  # noqa: F401
+    except Exception:  # noqa: BLE001 - the validation imports it again and reports the error
+        pass
+
+
 def import_in_background() -> None:
     """Start importing Great Expectations in a daemon thread (once per process).
 
-    Python's per-module import locks make a validation that starts before the thread is done
-    wait for the module instead of importing it twice.
+    The first validation waits for the thread (``_await_import``) before importing it itself, so
+    the two never import the same modules at once; an error of the background import is raised
+    again by the validation's own import.
     """
     global _background_import
     if _background_import is None:
-        _background_import = threading.Thread(
-            target=lambda: __import__("great_expectations"), name="import-great-expectations", daemon=True
-        )
+        _background_import = threading.Thread(target=_import_quietly, name="import-gx", daemon=True)
         _background_import.start()
+
+
+def _await_import() -> None:
+    if _background_import is not None:
+        _background_import.join()
 
 
 class _DuckDBDialect:
@@ -134,6 +145,7 @@ class _Validator:
     """
 
     def __init__(self, database: Path, config: dict[str, str]) -> None:
+        _await_import()
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -144,7 +156,11 @@ class _Validator:
         self.datasource = self.context.data_sources.add_sql(
             name="warehouse",
             connection_string=f"duckdb:///{database}",
-            kwargs={"connect_args": {"config": dict(config)}},
+            # duckdb-engine puts its own user agent in front of one it is given: it gets none, and
+            # stamps exactly the one our connections carry (assets.resources).
+            kwargs={
+                "connect_args": {"config": {k: v for k, v in config.items() if k != "custom_user_agent"}}
+            },
         )
         self.definitions: dict[str, Any] = {}
 
@@ -196,7 +212,8 @@ def validate_suites(
 ) -> list[SuiteOutcome]:
     """Validate each suite against its table in ``database``; every expectation runs as SQL.
 
-    ``config`` is the DuckDB configuration of the caller's connections to the same file.
+    ``config`` is the DuckDB configuration of the caller's connections to the same file (GE's
+    connections get the same, so both can be open at once).
     """
     config = config or {}
     key = (database, tuple(sorted(config.items())))

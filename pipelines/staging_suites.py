@@ -20,8 +20,8 @@ from pipelines.contract import TABLES, Table
 from pipelines.ge_duckdb import EXPECTATIONS_DIR
 
 # Business rules that ingestion does not quarantine: a row breaking one blocks publishing. (The
-# contract's row rules, e.g. the sign of a line item's amount, are quarantined at ingestion and
-# stated again below, from the contract.)
+# contract's row rules, e.g. the sign of a line item's amount, are quarantined at ingestion;
+# contract_suite states them for the tests only.)
 TABLE_RULES: dict[str, list[tuple[str, str]]] = {
     "billing__invoice_line_items": [
         (

@@ -120,3 +120,23 @@ def test_a_suite_does_not_restate_a_grain_and_declares_the_tables_it_reads():
     economics = AssetKey(["marts", "account_month_economics"])
     assert deps[(economics, "expectation_warnings")] == deps[(economics, "expectation_suite")]
     assert AssetKey(["intermediate", "int_periods"]) in deps[(economics, "expectation_suite")]  # parameters
+
+
+def test_a_suite_validates_while_a_pipeline_connection_to_the_file_is_open(tmp_path):
+    """GE's connections are configured like ours (threads, memory limit, spill folder, user
+    agent): DuckDB would refuse a second connection to the file in this process otherwise."""
+    from assets.resources import WarehouseResource
+
+    warehouse = WarehouseResource(warehouse_dir=str(tmp_path), duckdb_threads=1, duckdb_memory_limit="500MB")
+    suite = Suite(tmp_path / "t.json", "marts", "t", {"name": "open", "expectations": [
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "id"}}]})  # fmt: skip
+    with warehouse.connect() as con:
+        con.execute("CREATE SCHEMA marts; CREATE TABLE marts.t AS SELECT range AS id FROM range(10)")
+        (outcome,) = validate_suites(warehouse.working_db_path, [suite], {}, warehouse.duckdb_config)
+        assert outcome.success
+        assert con.execute(
+            "SELECT current_setting('threads'), current_setting('memory_limit')"
+        ).fetchone() == (
+            1,
+            "476.8 MiB",
+        )
