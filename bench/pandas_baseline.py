@@ -447,6 +447,6 @@ def compare(published_db: Path, baseline_dir: Path) -> list[dict]:
                            max(abs(coalesce(o.{column}, 0) - coalesce(t.{column}, 0)))
                     FROM {mart} o FULL JOIN theirs t
                       ON o.account_id = t.account_id AND o.month = CAST(t.month AS DATE)""").fetchone()  # fmt: skip
-                rows.append({"mart": mart, "column": column, "ours": ours_total, "pandas": theirs_total,
+                rows.append({"mart": mart, "column": column, "ours": ours_total, "theirs": theirs_total,
                              "account_months_differing": differing, "largest_difference": worst})  # fmt: skip
     return rows

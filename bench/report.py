@@ -153,7 +153,7 @@ def tables(results: dict) -> str:
         for analyst, rows in s["comparison"].items():
             for c in rows:
                 out.append(
-                    f"| {s['scale']:g} | {analyst} | {c['mart']} | {c['column']} | {c['ours']:,.2f} | {c['pandas']:,.2f} "
+                    f"| {s['scale']:g} | {analyst} | {c['mart']} | {c['column']} | {c['ours']:,.2f} | {c['theirs']:,.2f} "
                     f"| {c['account_months_differing']} | {c['largest_difference'] or 0:,.2f} |"
                 )
     out += ["", "![time and memory against scale](bench/results/growth.png)"]

@@ -38,5 +38,5 @@ def test_the_lazy_polars_baseline_agrees_with_the_published_marts_on_the_golden_
     rows = compare(warehouse.published_db_path, tmp_path)
     assert len(rows) == sum(len(columns) for columns in COMPARED.values())
     assert [r for r in rows if r["account_months_differing"]] == []
-    totals = {(r["mart"], r["column"]): r["pandas"] for r in rows}  # the analyst's side
+    totals = {(r["mart"], r["column"]): r["theirs"] for r in rows}
     assert totals["account_month_economics", "revenue"] > 0 and totals["mrr_movements", "new"] > 0
