@@ -76,7 +76,7 @@ class WarehouseResource(ConfigurableResource):
         """
         from pipelines.ge_duckdb import import_in_background
 
-        if context.dagster_run is None:  # a sensor's or schedule's evaluation, not a run
+        if context.run is None:  # a sensor's or schedule's evaluation, not a run
             return
         _shared_user_agent()
         import_in_background()

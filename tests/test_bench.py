@@ -1,6 +1,8 @@
-"""The analyst baseline of the benchmark computes what the marts compute (on the golden data)."""
+"""The analysts' baselines of the benchmark compute what the marts compute (on the golden data)."""
 
 from __future__ import annotations
+
+import pytest
 
 from assets.resources import WarehouseResource
 from bench.pandas_baseline import COMPARED, Extracts, both_marts, compare
@@ -8,35 +10,36 @@ from tests.conftest import materialize_all
 from tests.golden_fixture import write_golden_landing
 
 
-def test_the_pandas_baseline_agrees_with_the_published_marts_on_the_golden_data(tmp_path):
-    landing = tmp_path / "landing"
-    write_golden_landing(landing)
-    warehouse = WarehouseResource(landing_dir=str(landing), warehouse_dir=str(tmp_path / "warehouse"))
-    materialize_all(warehouse)
+def pandas_marts(landing, out_dir) -> None:
     economics, movements = both_marts(Extracts(landing))
-    economics.to_parquet(tmp_path / "account_month_economics.parquet")
-    movements.to_parquet(tmp_path / "mrr_movements.parquet")
-
-    rows = compare(warehouse.published_db_path, tmp_path)
-    assert len(rows) == sum(len(columns) for columns in COMPARED.values())
-    assert [r for r in rows if r["account_months_differing"]] == []
-    totals = {(r["mart"], r["column"]): r["ours"] for r in rows}
-    assert totals["account_month_economics", "revenue"] > 0 and totals["mrr_movements", "new"] > 0
+    economics.to_parquet(out_dir / "account_month_economics.parquet")
+    movements.to_parquet(out_dir / "mrr_movements.parquet")
 
 
-def test_the_lazy_polars_baseline_agrees_with_the_published_marts_on_the_golden_data(tmp_path):
-    from bench.polars_baseline import both_marts as polars_marts
+def polars_marts(landing, out_dir) -> None:
+    from bench.polars_baseline import both_marts as lazy_marts
 
-    landing = tmp_path / "landing"
-    write_golden_landing(landing)
-    warehouse = WarehouseResource(landing_dir=str(landing), warehouse_dir=str(tmp_path / "warehouse"))
+    economics, movements = lazy_marts(landing)
+    economics.write_parquet(out_dir / "account_month_economics.parquet")
+    movements.write_parquet(out_dir / "mrr_movements.parquet")
+
+
+@pytest.fixture(scope="module")
+def golden(tmp_path_factory) -> WarehouseResource:
+    root = tmp_path_factory.mktemp("golden")
+    write_golden_landing(root / "landing")
+    warehouse = WarehouseResource(landing_dir=str(root / "landing"), warehouse_dir=str(root / "warehouse"))
     materialize_all(warehouse)
-    economics, movements = polars_marts(landing)
-    economics.write_parquet(tmp_path / "account_month_economics.parquet")
-    movements.write_parquet(tmp_path / "mrr_movements.parquet")
+    return warehouse
 
-    rows = compare(warehouse.published_db_path, tmp_path)
+
+@pytest.mark.parametrize("write_marts", [pandas_marts, polars_marts], ids=["pandas", "polars"])
+def test_an_analyst_baseline_agrees_with_the_published_marts_on_the_golden_data(
+    golden, write_marts, tmp_path
+):
+    write_marts(golden.landing_path, tmp_path)
+    rows = compare(golden.published_db_path, tmp_path)
     assert len(rows) == sum(len(columns) for columns in COMPARED.values())
     assert [r for r in rows if r["account_months_differing"]] == []
-    totals = {(r["mart"], r["column"]): r["theirs"] for r in rows}
-    assert totals["account_month_economics", "revenue"] > 0 and totals["mrr_movements", "new"] > 0
+    theirs = {(r["mart"], r["column"]): r["theirs"] for r in rows}
+    assert theirs["account_month_economics", "revenue"] > 0 and theirs["mrr_movements", "new"] > 0
