@@ -558,7 +558,7 @@ def _check(con: duckdb.DuckDBPyConnection, table: Table, batch: _Batch, currenci
 def _write(con: duckdb.DuckDBPyConnection, table: Table, batch: _Batch, load_id: str) -> list[FileReport]:
     """``_checked`` (and ``_malformed``) to the raw table and the quarantine; one report a file."""
     raw = {name: f"_c{i}" for i, name in enumerate(batch.names)}
-    extras = _extras(table, batch.names)
+    extras = list(dict.fromkeys(_extras(table, batch.names)))  # once each, as in _check
     stored = _stored_names(table, extras)
     target = raw_table_name(table)
     for extra in extras:
