@@ -150,13 +150,21 @@ def write_golden_landing(landing: Path) -> None:
         write(landing, relative_path, text)
 
 
+def golden_warehouse(root: Path, reporting_currency: str = "USD") -> WarehouseResource:
+    """Write the golden landing folder under ``root``; the warehouse beside it (not run yet)."""
+    write_golden_landing(root / "landing")
+    return WarehouseResource(
+        landing_dir=str(root / "landing"),
+        warehouse_dir=str(root / "warehouse"),
+        reporting_currency=reporting_currency,
+    )
+
+
 def publish_golden(root: Path) -> str:
     """Write the golden landing folder under ``root`` and run and publish it once; the run id."""
     from tests.conftest import materialize_all
 
-    write_golden_landing(root / "landing")
-    warehouse = WarehouseResource(landing_dir=str(root / "landing"), warehouse_dir=str(root / "warehouse"))
-    return materialize_all(warehouse).run_id
+    return materialize_all(golden_warehouse(root)).run_id
 
 
 def private_copy(root: Path, tmp_path: Path) -> WarehouseResource:

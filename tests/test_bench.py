@@ -7,7 +7,7 @@ import pytest
 from assets.resources import WarehouseResource
 from bench.pandas_baseline import COMPARED, Extracts, both_marts, compare
 from tests.conftest import materialize_all
-from tests.golden_fixture import write_golden_landing
+from tests.golden_fixture import golden_warehouse
 
 
 def pandas_marts(landing, out_dir) -> None:
@@ -26,9 +26,7 @@ def polars_marts(landing, out_dir) -> None:
 
 @pytest.fixture(scope="module")
 def golden(tmp_path_factory) -> WarehouseResource:
-    root = tmp_path_factory.mktemp("golden")
-    write_golden_landing(root / "landing")
-    warehouse = WarehouseResource(landing_dir=str(root / "landing"), warehouse_dir=str(root / "warehouse"))
+    warehouse = golden_warehouse(tmp_path_factory.mktemp("golden"))
     materialize_all(warehouse)
     return warehouse
 

@@ -12,19 +12,13 @@ import pytest
 
 from assets.resources import WarehouseResource
 from tests.conftest import materialize_all, query
-from tests.golden_fixture import write_golden_landing
+from tests.golden_fixture import golden_warehouse
 
 CENT = 0.005  # "to the cent": every mart value within half a cent of the hand computation
 
 
 def build(tmp_path: Path, reporting_currency: str = "USD") -> WarehouseResource:
-    landing = tmp_path / "landing"
-    write_golden_landing(landing)
-    warehouse = WarehouseResource(
-        landing_dir=str(landing),
-        warehouse_dir=str(tmp_path / "warehouse"),
-        reporting_currency=reporting_currency,
-    )
+    warehouse = golden_warehouse(tmp_path, reporting_currency)
     materialize_all(warehouse)
     return warehouse
 
