@@ -40,7 +40,6 @@ import json
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,10 +49,10 @@ from pathlib import Path
 import duckdb
 import psutil
 
-from bench.process_tree import PeakTreeRss
+from bench import process_tree
+from bench.process_tree import GB, spread
 
 REPO = Path(__file__).resolve().parent.parent
-GB = 1e9
 # Searched, not matched: DuckDB's progress bar shares stdout and may precede a line without a newline.
 STAGE_LINE = re.compile(r"\[\s*([0-9.]+)s\]\s+(\w+)\s+\d+/\d+\s+done")
 STEP_LINE = re.compile(r"STEP\t(\[.*\])\s*$")
@@ -104,19 +103,12 @@ def module(clone_dir: Path, part: str) -> str:
 def run_measured(command: list[str], cwd: Path, env: dict, log: Path) -> dict:
     """Run ``command``; its wall time, peak tree RSS (bytes), return code and stdout lines."""
     load_before = os.getloadavg()[0]  # the machine may be shared: other work shows here
-    started = time.perf_counter()
     with open(log, "w") as stderr:
-        process = subprocess.Popen(
-            command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True
-        )
-        sampler = PeakTreeRss(process).start()
-        stdout, _ = process.communicate()
-        wall = time.perf_counter() - started
-        peak = sampler.stop()
+        run = process_tree.run_measured(command, cwd, env, stderr=stderr)
     with open(log, "a") as out:
-        out.write("\n--- stdout ---\n" + stdout)
-    return {"seconds": wall, "peak_rss_bytes": peak, "returncode": process.returncode, "stdout": stdout,
-            "load_1min": [load_before, os.getloadavg()[0]]}  # fmt: skip
+        out.write("\n--- stdout ---\n" + run.stdout)
+    return {"seconds": run.seconds, "peak_rss_bytes": run.peak_rss_bytes, "returncode": run.returncode,
+            "stdout": run.stdout, "load_1min": [load_before, os.getloadavg()[0]]}  # fmt: skip
 
 
 def git(*args: str, cwd: Path = REPO) -> str:
@@ -207,10 +199,6 @@ def pipeline_run(clone_dir: Path, landing: Path, warehouse: Path, log: Path) -> 
         raise RuntimeError(f"pipeline run failed in {clone_dir}; see {log}")
     measured = {k: outcome[k] for k in ("seconds", "peak_rss_bytes", "load_1min")}
     return {**measured, **parse_run(outcome["stdout"])}
-
-
-def spread(values: list[float]) -> dict:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
 
 
 def summarize(runs: list[dict], labels: list[str]) -> tuple[dict, dict]:

@@ -1,12 +1,17 @@
-"""Peak resident memory of a process and all its children, sampled while it runs."""
+"""Measuring a command: its wall time and the peak resident memory of its process tree, and the
+spread of a figure over repeated runs. Shared by ``bench.run`` and ``bench.compare_revisions``."""
 
 from __future__ import annotations
 
+import statistics
 import subprocess
 import threading
 import time
+from dataclasses import dataclass
 
 import psutil
+
+GB = 1e9  # memory is reported in GB = 10^9 bytes
 
 
 class PeakTreeRss:
@@ -38,3 +43,27 @@ class PeakTreeRss:
         self._done.set()
         self._thread.join()
         return self.peak
+
+
+@dataclass(frozen=True)
+class Measured:
+    returncode: int
+    stdout: str
+    stderr: str | None  # None when it went to a file
+    seconds: float  # wall time, process start included
+    peak_rss_bytes: int
+
+
+def run_measured(command: list[str], cwd, env: dict | None = None, stderr=subprocess.PIPE) -> Measured:
+    """Run ``command`` to its end, sampling its process tree's memory all the while."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
+    sampler = PeakTreeRss(process).start()
+    stdout, err = process.communicate()
+    wall = time.perf_counter() - started
+    return Measured(process.returncode, stdout, err, wall, sampler.stop())
+
+
+def spread(values: list[float]) -> dict:
+    """Median, min and max of repeated measurements of one figure."""
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}

@@ -27,8 +27,6 @@ import json
 import os
 import platform
 import shutil
-import statistics
-import subprocess
 import sys
 import time
 from importlib.metadata import version
@@ -37,7 +35,7 @@ from pathlib import Path
 import psutil
 
 from bench.pandas_baseline import compare
-from bench.process_tree import PeakTreeRss
+from bench.process_tree import GB, run_measured, spread
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
@@ -48,31 +46,18 @@ CONTESTANTS = ("pipeline", "floor", "polars", "pandas")
 
 def measure(task: str, *args: str) -> dict:
     """Run ``bench.tasks <task>`` in a fresh process; its JSON plus wall time and peak tree RSS."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.tasks", task, *map(str, args)],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    sampler = PeakTreeRss(process)
-    started = time.perf_counter()
-    sampler.start()
-    stdout, stderr = process.communicate()
-    wall = time.perf_counter() - started
-    peak = sampler.stop()
-    if process.returncode != 0:
-        raise RuntimeError(f"bench task {task} {args} failed:\n{stderr[-3000:]}")
-    outcome = json.loads(stdout.strip().splitlines()[-1])
-    return {**outcome, "process_seconds": wall, "peak_rss_bytes": peak}
-
-
-def spread(values: list[float]) -> dict:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+    run = run_measured([sys.executable, "-m", "bench.tasks", task, *map(str, args)], cwd=REPO)
+    if run.returncode != 0:
+        raise RuntimeError(f"bench task {task} {args} failed:\n{run.stderr[-3000:]}")
+    outcome = json.loads(run.stdout.strip().splitlines()[-1])
+    return {**outcome, "process_seconds": run.seconds, "peak_rss_bytes": run.peak_rss_bytes}
 
 
 def summarize(runs: list[dict]) -> dict:
     """Median, min and max of every figure the runs of one task share (stages included)."""
     figures = {
         "seconds": [r["process_seconds"] for r in runs],
-        "peak_rss_gb": [r["peak_rss_bytes"] / 1e9 for r in runs],
+        "peak_rss_gb": [r["peak_rss_bytes"] / GB for r in runs],
     }
     for stage in runs[0].get("stages", {}):
         figures[stage] = [r["stages"].get(stage, 0.0) for r in runs]
@@ -147,7 +132,7 @@ def bench_scale(cache: Path, scale: float, repeats: int) -> dict:
 
 def machine() -> dict:
     return {
-        "cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 1e9, 1),
+        "cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / GB, 1),
         "platform": platform.platform(), "python": platform.python_version(),
         "versions": {p: version(p) for p in ("dagster", "duckdb", "polars", "pandas", "pyarrow", "great-expectations")},
     }  # fmt: skip
