@@ -40,7 +40,14 @@ from dagster import (
 )
 
 from assets.resources import WAREHOUSE_POOL, WarehouseResource
-from pipelines.ge_duckdb import ExpectationOutcome, Suite, SuiteOutcome, load_suites, validate_suites
+from pipelines.ge_duckdb import (
+    BLOCKING_SEVERITY,
+    ExpectationOutcome,
+    Suite,
+    SuiteOutcome,
+    load_suites,
+    validate_suites,
+)
 
 CHECK_NAME = "expectation_suite"
 WARNINGS_CHECK_NAME = "expectation_warnings"
@@ -208,21 +215,24 @@ def _key(suite: Suite) -> AssetKey:
 
 def _has_warnings(suite: Suite) -> bool:
     """Whether the suite has expectations that do not block (GE severity warning or info)."""
-    return any(e.get("severity", "critical") != "critical" for e in suite.definition["expectations"])
+    return any(
+        e.get("severity", BLOCKING_SEVERITY) != BLOCKING_SEVERITY for e in suite.definition["expectations"]
+    )
 
 
 def _specs(suite: Suite) -> list[AssetCheckSpec]:
     where = f"Great Expectations suite {suite.path.parent.name}/{suite.path.name}, validated inside DuckDB"
+    reads = _reads(suite)
     specs = [
         AssetCheckSpec(
-            CHECK_NAME, asset=_key(suite), blocking=True, additional_deps=_reads(suite),
+            CHECK_NAME, asset=_key(suite), blocking=True, additional_deps=reads,
             description=f"{where}: its critical expectations (blocking).",
         )
     ]  # fmt: skip
     if _has_warnings(suite):
         specs.append(
             AssetCheckSpec(
-                WARNINGS_CHECK_NAME, asset=_key(suite), additional_deps=_reads(suite),
+                WARNINGS_CHECK_NAME, asset=_key(suite), additional_deps=reads,
                 description=f"{where}: its warning expectations (reported, not blocking).",
             )
         )  # fmt: skip

@@ -109,6 +109,9 @@ def load_suites(directory: Path = EXPECTATIONS_DIR) -> list[Suite]:
     ]
 
 
+BLOCKING_SEVERITY = "critical"  # GE's default severity; the others (warning, info) only report
+
+
 @dataclass(frozen=True)
 class ExpectationOutcome:
     expectation: str
@@ -119,7 +122,7 @@ class ExpectationOutcome:
 
     @property
     def blocking(self) -> bool:
-        return self.severity == "critical"
+        return self.severity == BLOCKING_SEVERITY
 
 
 @dataclass(frozen=True)
@@ -233,7 +236,7 @@ def validate_suites(
                             r.expectation_config.type,
                             {k: v for k, v in r.expectation_config.kwargs.items() if k != "batch_id"},
                             bool(r.success),
-                            str(getattr(r.expectation_config.severity, "value", "critical")),
+                            str(getattr(r.expectation_config.severity, "value", BLOCKING_SEVERITY)),
                             _observed(r),
                         )
                         for r in result.results
