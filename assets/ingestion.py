@@ -10,6 +10,7 @@ from dagster import (
     AssetKey,
     AssetsDefinition,
     Backoff,
+    DataVersion,
     Failure,
     Jitter,
     MaterializeResult,
@@ -22,6 +23,7 @@ from dagster import (
 
 from assets.resources import PLATFORM_OWNER, WAREHOUSE_POOL, WarehouseResource
 from pipelines.contract import CURRENCIES_TABLE, TABLES, Table
+from pipelines.ge_duckdb import import_in_background
 from pipelines.ingest import IngestionError, load_table, raw_table_name, table_totals
 from pipelines.staging import STAGING_SCHEMA, build_staging, staging_table_name
 
@@ -76,6 +78,8 @@ def _raw_asset(table: Table) -> AssetsDefinition:
                 raise Failure(description=str(error), allow_retries=False) from error
             totals = table_totals(con, table)
             schema = table_schema(con, raw_table_name(table))
+        if report.loaded:
+            import_in_background()  # new rows: the expectation suites will validate again
         for file_report in report.loaded:
             context.log.info(
                 f"{file_report.file}: read {file_report.rows_read}, loaded "
@@ -111,14 +115,25 @@ def _staging_asset(table: Table) -> AssetsDefinition:
         pool=WAREHOUSE_POOL,
         description=(
             f"{table.description} One row per {', '.join(table.primary_key)}: latest updated_at "
-            "wins (tie: later file, later row); deleted entities removed."
+            "wins (tie: later file, later row); deleted entities removed. New files are applied "
+            "by key; a table with no new file is not touched."
         ),
     )
     def staging_table(warehouse: WarehouseResource) -> MaterializeResult:
         with warehouse.connect() as con:
-            rows = build_staging(con, table)
+            report = build_staging(con, table, rebuild=warehouse.full_rebuild)
             schema = table_schema(con, staging_table_name(table))
-        return MaterializeResult(metadata={"dagster/row_count": rows, "dagster/column_schema": schema})
+        return MaterializeResult(
+            metadata={
+                "dagster/row_count": report.rows,
+                "dagster/column_schema": schema,
+                "staging": report.mode,
+                "new_files": report.new_files,
+                "keys_touched": report.keys_touched,
+                "changed": report.changed,
+            },
+            data_version=DataVersion(report.version),
+        )
 
     return staging_table
 

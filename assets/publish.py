@@ -30,6 +30,7 @@ from assets.resources import PLATFORM_OWNER, WAREHOUSE_POOL, WarehouseResource
 from pipelines.ingest import manifest_fingerprint
 from pipelines.publish import CURRENT, PublishError, link_stable_paths, publish
 from pipelines.sql_models import SqlModel, use_model_schemas
+from pipelines.versions import versions
 
 PUBLISHED_KEY = AssetKey(["published", "marts"])
 
@@ -139,13 +140,28 @@ def build_publish_asset(marts: list[SqlModel], check_keys: list[AssetCheckKey]) 
         with warehouse.connect() as con:
             fingerprint = manifest_fingerprint(con)
             use_model_schemas(con)
+            mart_versions = versions(con, [m.relation for m in marts])
             try:
                 publication = publish(
                     con, marts, Path(warehouse.warehouse_dir), fingerprint, passed, warned,
                     before_switch=report_into_publication(run_folder),
+                    mart_versions={m.name: mart_versions[m.relation] for m in marts},
                 )  # fmt: skip
             except PublishError as error:
                 raise Failure(description=str(error)) from error
+        if publication is None:
+            current = Path(warehouse.warehouse_dir, CURRENT).resolve().name
+            context.log.info(f"nothing changed since publication {current}: it stays current")
+            return MaterializeResult(
+                metadata={
+                    "publish_id": current,
+                    "new_publication": False,
+                    "path": MetadataValue.path(str(warehouse.published_db_path)),
+                    "checks_passed": passed,
+                    "checks_failed_non_blocking": warned,
+                    "input_fingerprint": fingerprint,
+                }
+            )
         link_current_report(warehouse, run_folder, publication.publish_id)
         context.log.info(f"published {publication.publish_id} to {publication.folder}")
         for mart, columns in publication.redactions.items():
@@ -153,6 +169,8 @@ def build_publish_asset(marts: list[SqlModel], check_keys: list[AssetCheckKey]) 
         return MaterializeResult(
             metadata={
                 "publish_id": publication.publish_id,
+                "new_publication": True,
+                "marts_carried_over": MetadataValue.json(list(publication.carried_over)),
                 "path": MetadataValue.path(str(publication.path)),
                 "folder": MetadataValue.path(str(publication.folder)),
                 "row_counts": MetadataValue.json(publication.row_counts),

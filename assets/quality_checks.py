@@ -23,6 +23,7 @@ import json
 import os
 import re
 import shutil
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -48,6 +49,7 @@ from pipelines.ge_duckdb import (
     load_suites,
     validate_suites,
 )
+from pipelines.versions import model_version, record_check_result, reusable_check_result, versions
 
 CHECK_NAME = "expectation_suite"
 WARNINGS_CHECK_NAME = "expectation_warnings"
@@ -247,7 +249,9 @@ def _markdown(outcomes: list[ExpectationOutcome]) -> str:
     )
 
 
-def _result(suite: Suite, name: str, outcomes: list[ExpectationOutcome], page: Path) -> AssetCheckResult:
+def _result(
+    suite: Suite, name: str, outcomes: list[ExpectationOutcome], page: Path, reused_from: str | None
+) -> AssetCheckResult:
     failed = [o for o in outcomes if not o.success]
     return AssetCheckResult(
         asset_key=_key(suite),
@@ -259,8 +263,49 @@ def _result(suite: Suite, name: str, outcomes: list[ExpectationOutcome], page: P
             "failed": len(failed),
             "results": MetadataValue.md(_markdown(outcomes)),
             "report": MetadataValue.path(str(page)),
+            **({"reused_from_run": reused_from} if reused_from else {}),
         },
     )
+
+
+def _suite_inputs(con, suite: Suite) -> str | None:
+    """The suite's definition and the versions of every table it reads (``pipelines.versions``)."""
+    relations = [".".join(key.path) for key in (_key(suite), *_reads(suite))]
+    return model_version(json.dumps(suite.definition, sort_keys=True), versions(con, relations))
+
+
+def _validated_once(
+    context: AssetCheckExecutionContext, warehouse: WarehouseResource, suites: list[Suite]
+) -> tuple[list[SuiteOutcome], dict[str, str]]:
+    """The outcome of every suite, in order, and {suite: run whose outcome is reused}.
+
+    A suite whose definition and input tables are unchanged since its last validation has the
+    same outcome: it is reused, and Great Expectations is imported and run only for the others.
+    """
+    with warehouse.connect() as con:
+        inputs = {s.name: _suite_inputs(con, s) for s in suites}
+        stored = {
+            s.name: None
+            if warehouse.full_rebuild
+            else reusable_check_result(con, f"suite:{s.name}", inputs[s.name])
+            for s in suites
+        }
+    reused = {name: (_outcome_from_json(r[0]), r[1]) for name, r in stored.items() if r is not None}
+    pending = [s for s in suites if s.name not in reused]
+    fresh: dict[str, SuiteOutcome] = {}
+    if pending:
+        parameters = suite_parameters(warehouse) if any(map(_uses_parameters, pending)) else {}
+        validated = validate_suites(warehouse.working_db_path, pending, parameters, warehouse.duckdb_config)
+        fresh = {s.name: outcome for s, outcome in zip(pending, validated)}
+        with warehouse.connect() as con:
+            for name, outcome in fresh.items():
+                record_check_result(con, f"suite:{name}", inputs[name], asdict(outcome), context.run.run_id)
+    outcomes = [fresh[s.name] if s.name in fresh else reused[s.name][0] for s in suites]
+    return outcomes, {name: run_id for name, (_, run_id) in reused.items()}
+
+
+def _outcome_from_json(data: dict) -> SuiteOutcome:
+    return SuiteOutcome(data["suite"], data["relation"], [ExpectationOutcome(**o) for o in data["outcomes"]])
 
 
 def build_suite_checks(known_assets: set[AssetKey]) -> list[AssetChecksDefinition]:
@@ -284,8 +329,7 @@ def build_suite_checks(known_assets: set[AssetKey]) -> list[AssetChecksDefinitio
             s for s in suites
             if {AssetCheckKey(_key(s), CHECK_NAME), AssetCheckKey(_key(s), WARNINGS_CHECK_NAME)} & selected
         ]  # fmt: skip
-        parameters = suite_parameters(warehouse) if any(map(_uses_parameters, chosen)) else {}
-        outcomes = validate_suites(warehouse.working_db_path, chosen, parameters, warehouse.duckdb_config)
+        outcomes, reused_from = _validated_once(context, warehouse, chosen)
         page = write_report(warehouse, outcomes, context.run.run_id, run_started_at(context))
         for suite, outcome in zip(chosen, outcomes):
             for o in outcome.outcomes:
@@ -296,6 +340,7 @@ def build_suite_checks(known_assets: set[AssetKey]) -> list[AssetChecksDefinitio
                     )
             for name, blocking in ((CHECK_NAME, True), (WARNINGS_CHECK_NAME, False)):
                 if AssetCheckKey(_key(suite), name) in selected:
-                    yield _result(suite, name, [o for o in outcome.outcomes if o.blocking == blocking], page)
+                    outcomes_of_check = [o for o in outcome.outcomes if o.blocking == blocking]
+                    yield _result(suite, name, outcomes_of_check, page, reused_from.get(suite.name))
 
     return [expectation_suites]

@@ -1,6 +1,8 @@
 """Python assets that turn configuration and the contract's codes into small tables the SQL reads.
 
-The SQL stays a pure function of tables: the reporting currency and the engagement weights reach
+Each table records a version that is a hash of its content (``pipelines.versions``), so rewriting
+it with the same values every run makes no model downstream recompute. The SQL stays a pure
+function of tables: the reporting currency and the engagement weights reach
 it as ``staging.run_settings`` and ``staging.engagement_weights``, and the contract's business
 codes (which ticket categories are exceptions, which invoice statuses count) as
 ``staging.ticket_categories`` and ``staging.invoice_statuses``, never as constants in the SQL.
@@ -15,6 +17,7 @@ from dagster import AssetKey, Failure, MaterializeResult, MetadataValue, asset
 from assets.resources import PLATFORM_OWNER, WAREHOUSE_POOL, WarehouseResource
 from pipelines.contract import EVENT_TYPES, code_tables
 from pipelines.sqlutil import literal
+from pipelines.versions import fingerprint, record_version
 
 RUN_SETTINGS_KEY = AssetKey(["staging", "run_settings"])
 ENGAGEMENT_WEIGHTS_KEY = AssetKey(["staging", "engagement_weights"])
@@ -26,6 +29,7 @@ def write_run_settings(con: duckdb.DuckDBPyConnection, reporting_currency: str) 
         "CREATE OR REPLACE TABLE staging.run_settings AS "
         f"SELECT {literal(reporting_currency)} AS reporting_currency"
     )
+    record_version(con, "staging.run_settings", fingerprint(reporting_currency))
 
 
 def write_engagement_weights(con: duckdb.DuckDBPyConnection, weights: dict[str, float]) -> None:
@@ -38,6 +42,7 @@ def write_engagement_weights(con: duckdb.DuckDBPyConnection, weights: dict[str, 
         f"CAST(weight AS DECIMAL(18, 6)) AS weight FROM (VALUES {rows}) AS w (event_type, weight) "
         "WHERE event_type IS NOT NULL"
     )
+    record_version(con, "staging.engagement_weights", fingerprint(sorted(weights.items())))
 
 
 @asset(
@@ -94,6 +99,7 @@ def write_code_table(
     con.execute(
         f"CREATE OR REPLACE TABLE staging.{name} AS SELECT * FROM (VALUES {values}) AS t ({', '.join(columns)})"
     )
+    record_version(con, f"staging.{name}", fingerprint(columns, rows))
 
 
 def _code_table_asset(name: str, columns: tuple[str, ...], rows: list[tuple]):

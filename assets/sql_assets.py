@@ -6,11 +6,13 @@ The Python here only wires files to Dagster: every rule is in a ``.sql`` file.
 """
 
 from dagster import (
+    AssetCheckExecutionContext,
     AssetCheckResult,
     AssetChecksDefinition,
     AssetCheckSeverity,
     AssetKey,
     AssetsDefinition,
+    DataVersion,
     MaterializeResult,
     MetadataValue,
     TableColumn,
@@ -23,7 +25,9 @@ from assets.ingestion import staging_key, table_schema
 from assets.resources import WAREHOUSE_POOL, WarehouseResource
 from assets.settings_tables import EXTERNAL_SETTINGS_TABLES, settings_assets
 from pipelines.contract import TABLES
+from pipelines.ge_duckdb import import_in_background
 from pipelines.sql_models import (
+    MONEY_MACRO,
     SQL_DIR,
     ModelError,
     SqlCheck,
@@ -34,6 +38,7 @@ from pipelines.sql_models import (
     use_model_schemas,
 )
 from pipelines.sqlutil import ident
+from pipelines.versions import evaluated_once, model_version, record_version, versions
 
 # Tables the SQL models may read that are built by Python assets, with their asset keys.
 EXTERNAL_TABLES: dict[str, AssetKey] = {
@@ -64,7 +69,14 @@ def _with_descriptions(schema: TableSchema, model: SqlModel) -> TableSchema:
     )
 
 
+def relation(key: AssetKey) -> str:
+    """The working-database table an asset key names (``<schema>.<table>``)."""
+    return ".".join(key.path)
+
+
 def _model_asset(model: SqlModel, keys: dict[str, AssetKey]) -> AssetsDefinition:
+    inputs = [relation(keys[name]) for name in model.depends_on]
+
     @asset(
         key=model_key(model),
         group_name=model.layer,
@@ -81,21 +93,45 @@ def _model_asset(model: SqlModel, keys: dict[str, AssetKey]) -> AssetsDefinition
         },
     )
     def sql_model(warehouse: WarehouseResource) -> MaterializeResult:
+        """Rebuilt only when its SQL or the version of a table it reads changed
+        (``pipelines.versions``); otherwise the table stays as it is and says so."""
         with warehouse.connect() as con:
-            rows = build_model(con, model)
+            version = model_version(f"{MONEY_MACRO}\n{model.sql}", versions(con, inputs))
+            recompute = (
+                warehouse.full_rebuild
+                or version is None
+                or versions(con, [model.relation])[model.relation] != version
+            )
+            if recompute:
+                import_in_background()  # its expectation suite will validate the new rows
+                build_model(con, model)
+                if version is not None:
+                    record_version(con, model.relation, version)
+            rows = con.execute(f"SELECT count(*) FROM {model.relation}").fetchone()[0]
             schema = table_schema(con, model.relation)
         return MaterializeResult(
             metadata={
                 "dagster/row_count": rows,
                 "dagster/column_schema": _with_descriptions(schema, model),
-            }
+                "recomputed": recompute,
+            },
+            data_version=DataVersion(version) if version else None,
         )
 
     return sql_model
 
 
+def _reused(reused_from: str | None) -> dict:
+    """Metadata saying whether a check's result was computed by this run or reused."""
+    return {"reused_from_run": reused_from} if reused_from else {}
+
+
 def _grain_check(model: SqlModel) -> AssetChecksDefinition:
     grain = ", ".join(ident(c) for c in model.grain)
+    sql = (
+        f"SELECT {grain}, count(*) AS n FROM {model.relation} GROUP BY ALL "
+        "HAVING count(*) > 1 ORDER BY n DESC LIMIT 10"
+    )
 
     @asset_check(
         asset=model_key(model),
@@ -104,22 +140,40 @@ def _grain_check(model: SqlModel) -> AssetChecksDefinition:
         pool=WAREHOUSE_POOL,
         description=f"No two rows share ({', '.join(model.grain)}).",
     )
-    def grain_is_unique(warehouse: WarehouseResource) -> AssetCheckResult:
+    def grain_is_unique(
+        context: AssetCheckExecutionContext, warehouse: WarehouseResource
+    ) -> AssetCheckResult:
         with warehouse.connect() as con:
-            duplicates = con.execute(
-                f"SELECT {grain}, count(*) AS n FROM {model.relation} GROUP BY ALL "
-                "HAVING count(*) > 1 ORDER BY n DESC LIMIT 10"
-            ).fetchall()
+            result, reused_from = evaluated_once(
+                con, f"{model.relation}:grain_is_unique", sql, [model.relation], context.run.run_id,
+                not warehouse.full_rebuild,
+                lambda: {"duplicates": [list(map(str, d)) for d in con.execute(sql).fetchall()]},
+            )  # fmt: skip
         return AssetCheckResult(
-            passed=not duplicates,
+            passed=not result["duplicates"],
             severity=AssetCheckSeverity.ERROR,
-            metadata={"duplicated_keys_sample": MetadataValue.json([list(map(str, d)) for d in duplicates])},
+            metadata={
+                "duplicated_keys_sample": MetadataValue.json(result["duplicates"]),
+                **_reused(reused_from),
+            },
         )
 
     return grain_is_unique
 
 
-def _sql_check(check: SqlCheck, models: dict[str, SqlModel]) -> AssetChecksDefinition:
+def _failing_rows(con, check: SqlCheck) -> dict:
+    use_model_schemas(con)
+    cursor = con.execute(check.sql)
+    columns = [d[0] for d in cursor.description]
+    failing = cursor.fetchall()
+    return {"failing": len(failing), "sample": [dict(zip(columns, map(str, row))) for row in failing[:10]]}
+
+
+def _sql_check(
+    check: SqlCheck, models: dict[str, SqlModel], keys: dict[str, AssetKey]
+) -> AssetChecksDefinition:
+    reads = [relation(keys[name]) for name in check.depends_on]
+
     @asset_check(
         asset=model_key(models[check.model]),
         name=check.name,
@@ -128,20 +182,19 @@ def _sql_check(check: SqlCheck, models: dict[str, SqlModel]) -> AssetChecksDefin
         description=check.description,
         additional_deps=[model_key(models[t]) for t in check.depends_on if t in models and t != check.model],
     )
-    def sql_check(warehouse: WarehouseResource) -> AssetCheckResult:
+    def sql_check(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
         with warehouse.connect() as con:
-            use_model_schemas(con)
-            cursor = con.execute(check.sql)
-            columns = [d[0] for d in cursor.description]
-            failing = cursor.fetchall()
+            result, reused_from = evaluated_once(
+                con, f"{check.model}:{check.name}", f"{MONEY_MACRO}\n{check.sql}", reads,
+                context.run.run_id, not warehouse.full_rebuild, lambda: _failing_rows(con, check),
+            )  # fmt: skip
         return AssetCheckResult(
-            passed=not failing,
+            passed=not result["failing"],
             severity=AssetCheckSeverity.ERROR,
             metadata={
-                "failing_rows": len(failing),
-                "failing_rows_sample": MetadataValue.json(
-                    [dict(zip(columns, map(str, row))) for row in failing[:10]]
-                ),
+                "failing_rows": result["failing"],
+                "failing_rows_sample": MetadataValue.json(result["sample"]),
+                **_reused(reused_from),
             },
         )
 
@@ -166,5 +219,5 @@ def build_sql_definitions(
     keys = {**EXTERNAL_TABLES, **{name: model_key(m) for name, m in models.items()}}
     model_assets = [_model_asset(m, keys) for m in models.values()]
     checks = [_grain_check(m) for m in models.values() if m.grain]
-    checks += [_sql_check(c, models) for c in load_checks(sql_dir, set(keys))]
+    checks += [_sql_check(c, models, keys) for c in load_checks(sql_dir, set(keys))]
     return [*settings_assets, *model_assets], checks

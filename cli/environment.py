@@ -22,6 +22,8 @@ ENVIRONMENT_HELP = f"""environment variables:
   EE_DUCKDB_MEMORY_LIMIT      DuckDB memory limit of every connection; beyond it DuckDB spills
                               to disk (default {DEFAULT_DUCKDB_MEMORY_LIMIT}; GB = 10^9 bytes)
   EE_DUCKDB_TEMP_DIR          where DuckDB spills (default <warehouse>/tmp)
+  EE_FULL_REBUILD             1: restage every table, recompute every model, run every check,
+                              whatever the data versions say (default unset)
   EE_SAMPLE_SCALE             the --sample-scale `bash scripts/ee run` passes (default 1)
   EE_SENSOR_INTERVAL_SECONDS  how often the UI's daemon polls EE_LANDING_DIR for the landing
                               sensor (default {DEFAULT_SENSOR_INTERVAL_SECONDS})

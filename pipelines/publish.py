@@ -18,6 +18,11 @@ The marts are built and checked in ``working.duckdb`` (the audit stage). Publish
 4. removes what killed publishes left (folders that never became current, ``*.tmp``) and old
    publications.
 
+Given the marts' data versions (``pipelines.versions``), a publication takes each mart whose
+version is the one the current publication was made from (``versions.json`` in its folder) from
+that publication: the table copied as published, the Parquet file hard-linked. When nothing
+changed at all, no publication is made.
+
 The old file is never opened for writing, and the log history is read from the previous folder's
 ``publish_log.parquet``, so a reader holding ``marts.duckdb`` open, even read-write (DuckDB's lock
 is per process), never makes a publish fail. Publishes are serialised by the warehouse pool: the
@@ -50,6 +55,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "marts.duckdb"  # BI path <warehouse>/marts.duckdb (a symlink into current/)
 PARQUET_DIR = "parquet"  # BI path <warehouse>/parquet/<mart>/ (a symlink into current/)
 LOG_FILE = "publish_log.parquet"  # the log history, readable without any DuckDB file lock
+STATE_FILE = "versions.json"  # what the publication was made from (mart versions, code, checks)
 PUBLICATIONS = "publications"
 CURRENT = "current"
 KEEP_PUBLICATIONS = 3  # the current one and the two before it, which readers may still hold
@@ -72,6 +78,7 @@ class Publication:
     path: Path  # <warehouse>/marts.duckdb, the stable path BI tools open
     folder: Path  # <warehouse>/publications/<publish_id>
     redactions: dict[str, dict[str, int]]
+    carried_over: tuple[str, ...] = ()  # marts unchanged since the previous publication, not recomputed
 
 
 def code_version(root: Path = PROJECT_ROOT) -> str:
@@ -152,6 +159,55 @@ def _copy_mart(con: duckdb.DuckDBPyConnection, mart: SqlModel, folder: Path) -> 
     return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0], masked
 
 
+def _carry_over(con: duckdb.DuckDBPyConnection, mart: SqlModel, folder: Path, previous: Path) -> int:
+    """Take an unchanged mart from the previous publication: its table copied as it is (already
+    masked and ordered), its Parquet file hard-linked (one inode, no bytes written)."""
+    con.execute(f"CREATE TABLE candidate.main.{ident(mart.name)} AS FROM prior.main.{ident(mart.name)}")
+    name = mart.name + ".parquet"
+    target = folder / PARQUET_DIR / mart.name
+    target.mkdir(parents=True)
+    try:
+        os.link(previous / PARQUET_DIR / mart.name / name, target / name)
+    except OSError:  # another file system, or one without hard links
+        shutil.copyfile(previous / PARQUET_DIR / mart.name / name, target / name)
+    return con.execute(f"SELECT count(*) FROM candidate.main.{ident(mart.name)}").fetchall()[0][0]
+
+
+def _attach_prior(con: duckdb.DuckDBPyConnection, previous: Path, folder: Path) -> None:
+    """Attach the previous publication's database read-only as ``prior`` (a copy of it when a
+    reader holds it read-write: its bytes are still that publication)."""
+    try:
+        con.execute(f"ATTACH {literal(str(previous / DB_NAME))} AS prior (READ_ONLY)")
+    except duckdb.IOException:
+        copy = folder / ".prior.duckdb"
+        shutil.copyfile(previous / DB_NAME, copy)
+        con.execute(f"ATTACH {literal(str(copy))} AS prior (READ_ONLY)")
+
+
+def published_state(warehouse_dir: Path) -> dict | None:
+    """What the current publication was made from (``versions.json``), None if unknown."""
+    path = Path(warehouse_dir) / CURRENT / STATE_FILE
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _unchanged_marts(previous: dict | None, state: dict) -> set[str]:
+    """Marts whose version is the one the previous publication was made from, by the same code."""
+    if previous is None or previous.get("code_version") != state["code_version"]:
+        return set()
+    return {
+        name
+        for name, version in state["marts"].items()
+        if version is not None and previous["marts"].get(name) == version
+    }
+
+
+def _nothing_changed(previous: dict | None, state: dict, unchanged: set[str]) -> bool:
+    """Every mart unchanged, from the same inputs, with the same check results: the current
+    publication already is this result."""
+    same = previous is not None and all(previous.get(key) == value for key, value in state.items())
+    return same and unchanged == set(state["marts"])
+
+
 def _previous_log(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, folder: Path) -> str:
     """SQL selecting the log history of the current publication (empty before the first).
 
@@ -182,12 +238,18 @@ def publish(
     checks_passed: int,
     checks_failed: int,
     before_switch: Callable[[Path, str], None] | None = None,
-) -> Publication:
+    mart_versions: dict[str, str | None] | None = None,
+) -> Publication | None:
     """Enforce the contracts, write a new publication folder, switch ``current`` to it.
 
     ``before_switch(folder, publish_id)`` may add files (the validation report) to the folder
     while it is not visible yet. Until the switch, a failure leaves the previous publication as
     it was, byte for byte, and removes the new folder.
+
+    ``mart_versions`` ({mart: version}, ``pipelines.versions``) lets a publication take the
+    marts that did not change from the previous one instead of copying them again; when nothing
+    changed at all (same versions, same code, same inputs, same check results) no publication is
+    made and None is returned: the current one already is this result.
     """
     violations = {m.name: contract_violations(con, m) for m in marts}
     violations = {name: problems for name, problems in violations.items() if problems}
@@ -197,6 +259,17 @@ def publish(
             + "; ".join(f"{name}: {', '.join(problems)}" for name, problems in violations.items())
         )
     warehouse_dir = Path(warehouse_dir)
+    state = {
+        "code_version": code_version(),
+        "input_fingerprint": input_fingerprint,
+        "checks": [checks_passed, checks_failed],
+        "marts": {m.name: (mart_versions or {}).get(m.name) for m in marts},
+    }
+    previous_state = published_state(warehouse_dir)
+    unchanged = _unchanged_marts(previous_state, state)
+    if _nothing_changed(previous_state, state, unchanged):
+        return None
+    previous_folder = (warehouse_dir / CURRENT).resolve()
     now = datetime.now(timezone.utc)
     publish_id = f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     folder = warehouse_dir / PUBLICATIONS / publish_id
@@ -205,9 +278,15 @@ def publish(
         folder.mkdir(parents=True)
         previous = _previous_log(con, warehouse_dir, folder)
         con.execute(f"ATTACH {literal(str(folder / DB_NAME))} AS candidate")
+        if unchanged:
+            _attach_prior(con, previous_folder, folder)
         row_counts, redactions = {}, {}
         for mart in marts:
-            row_counts[mart.name], masked = _copy_mart(con, mart, folder)
+            if mart.name in unchanged:
+                row_counts[mart.name] = _carry_over(con, mart, folder, previous_folder)
+                masked = previous_state["redactions"].get(mart.name)
+            else:
+                row_counts[mart.name], masked = _copy_mart(con, mart, folder)
             if masked:
                 redactions[mart.name] = masked
         log_row = (
@@ -229,7 +308,9 @@ def publish(
             ).fetchall()
         ]
         _detach(con)
-        (folder / ".previous.duckdb").unlink(missing_ok=True)
+        (folder / STATE_FILE).write_text(json.dumps({**state, "redactions": redactions}, sort_keys=True))
+        for copy in (".previous.duckdb", ".prior.duckdb"):
+            (folder / copy).unlink(missing_ok=True)
         if before_switch is not None:
             before_switch(folder, publish_id)
         _switch(warehouse_dir, folder)
@@ -242,11 +323,13 @@ def publish(
         warehouse_dir, {DB_NAME: Path(CURRENT) / DB_NAME, PARQUET_DIR: Path(CURRENT) / PARQUET_DIR}
     )
     remove_leftovers(warehouse_dir, history)
-    return Publication(publish_id, now, row_counts, warehouse_dir / DB_NAME, folder, redactions)
+    return Publication(
+        publish_id, now, row_counts, warehouse_dir / DB_NAME, folder, redactions, tuple(sorted(unchanged))
+    )
 
 
 def _detach(con: duckdb.DuckDBPyConnection) -> None:
-    for name in ("candidate", "previous"):
+    for name in ("candidate", "previous", "prior"):
         attached = con.execute(
             "SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [name]
         ).fetchall()[0][0]

@@ -5,40 +5,154 @@ without ``updated_at``) the row from the file whose path sorts last (byte order)
 one file the later row. Quarantined rows never reach the raw table, so they never win. Entities
 whose winning row says ``is_deleted`` are removed. The result depends only on the set of rows,
 never on the order in which files were loaded.
+
+A daily run applies only what it loaded (a key merge): the keys of the rows in the files new
+since the table was last staged are taken out of the staged table and their winners, chosen
+among all their raw rows by the same rule, put back (a key whose winner now says ``is_deleted``
+stays out). That is the full rule restricted to the keys that can have changed, so the table is
+the one a rebuild gives. A table with no new file is not touched. A file replaced in place (same
+path, other content), a file gone from the manifest or a change of the staging rule itself (its
+SQL) rebuilds the table: an earlier version's rows are no longer in the raw table, so the keys
+they held cannot be known.
+
+The staged table's version (``pipelines.versions``) changes only when a contract value changed:
+a re-sent identical row may move a winner's lineage (``_file``, ``_row``), which no model reads.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 
 from pipelines.contract import Table
-from pipelines.ingest import raw_table_name
+from pipelines.ingest import MANIFEST_TABLE, raw_table_name
 from pipelines.sqlutil import ident
+from pipelines.versions import META_SCHEMA, ensure_meta, fingerprint, record_version, versions
 
 STAGING_SCHEMA = "staging"
+STAGED_FILES_TABLE = f"{META_SCHEMA}.staged_files"  # the manifest each staged table was built from
+
+
+@dataclass(frozen=True)
+class StagingReport:
+    mode: str  # "unchanged" (no new file), "merged" (new files applied by key) or "rebuilt"
+    rows: int
+    new_files: int
+    keys_touched: int
+    version: str
+    changed: bool  # whether a contract value of the table changed
 
 
 def staging_table_name(table: Table) -> str:
     return f"{STAGING_SCHEMA}.{table.staging_name}"
 
 
-def staging_sql(table: Table) -> str:
-    """The SELECT that stages ``table`` (contract columns plus ``_file``/``_row`` lineage)."""
+def staging_sql(table: Table, source: str | None = None) -> str:
+    """The SELECT that stages ``table`` (contract columns plus ``_file``/``_row`` lineage) from
+    ``source``, by default the whole raw table."""
     keys = ", ".join(ident(k) for k in table.primary_key)
     order = "_file DESC, _row DESC"
     if table.has_updated_at:
         order = f"updated_at DESC, {order}"
     kept = [ident(c) for c in table.column_names if c != "is_deleted"]
     latest = (
-        f"SELECT * FROM {raw_table_name(table)} "
+        f"SELECT * FROM {source or raw_table_name(table)} "
         f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) = 1"
     )
     where = "WHERE NOT is_deleted" if table.has_is_deleted else ""
     return f"SELECT {', '.join(kept)}, _file, _row FROM ({latest}) AS latest {where}"
 
 
-def build_staging(con: duckdb.DuckDBPyConnection, table: Table) -> int:
-    """(Re)build the staging table of ``table``; returns its row count."""
+def _manifest(con: duckdb.DuckDBPyConnection, table: Table, recorded: bool) -> dict[str, str]:
+    """{file: content hash and rules} of the loaded files, or of those the table was staged from."""
+    if recorded:
+        sql = f"SELECT _file, file_key FROM {STAGED_FILES_TABLE} WHERE table_name = ?"
+    else:
+        sql = (
+            f"SELECT _file, file_hash || '/' || rules_fingerprint FROM {MANIFEST_TABLE} WHERE table_name = ?"
+        )
+    return dict(con.execute(sql, [table.qualified_name]).fetchall())
+
+
+def _contract_columns(table: Table) -> str:
+    return ", ".join(ident(c) for c in table.column_names if c != "is_deleted")
+
+
+def _merge(con: duckdb.DuckDBPyConnection, table: Table, new_files: list[str]) -> tuple[int, bool]:
+    """Apply the rows of ``new_files`` by key; returns (keys touched, whether a value changed)."""
+    keys = [ident(k) for k in table.primary_key]
+    staged, raw = staging_table_name(table), raw_table_name(table)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _touched AS SELECT DISTINCT {', '.join(keys)} FROM {raw} "
+        "WHERE _file IN (SELECT unnest(?::VARCHAR[]))",
+        [new_files],
+    )
+    touched_rows = f"(SELECT r.* FROM {raw} AS r SEMI JOIN _touched AS k USING ({', '.join(keys)}))"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _winners AS {staging_sql(table, touched_rows)}")
+    match = " AND ".join(f"s.{k} IS NOT DISTINCT FROM k.{k}" for k in keys)
+    columns = _contract_columns(table)
+    before = f"SELECT {columns} FROM {staged} AS s WHERE EXISTS (SELECT 1 FROM _touched AS k WHERE {match})"
+    after = f"SELECT {columns} FROM _winners"
+    changed = con.execute(
+        f"SELECT EXISTS ({before} EXCEPT ALL {after}) OR EXISTS ({after} EXCEPT ALL {before})"
+    ).fetchone()[0]
+    con.execute(f"DELETE FROM {staged} AS s USING _touched AS k WHERE {match}")
+    con.execute(f"INSERT INTO {staged} SELECT * FROM _winners")
+    touched = con.execute("SELECT count(*) FROM _touched").fetchone()[0]
+    con.execute("DROP TABLE _touched; DROP TABLE _winners")
+    return touched, changed
+
+
+def build_staging(con: duckdb.DuckDBPyConnection, table: Table, rebuild: bool = False) -> StagingReport:
+    """Bring the staged table of ``table`` up to date with its raw table (see the module doc);
+    ``rebuild``: from all raw rows, even when a merge or nothing would do."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {STAGING_SCHEMA}")
-    con.execute(f"CREATE OR REPLACE TABLE {staging_table_name(table)} AS {staging_sql(table)}")
-    return con.execute(f"SELECT count(*) FROM {staging_table_name(table)}").fetchone()[0]
+    ensure_meta(con)
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {STAGED_FILES_TABLE} "
+        "(table_name VARCHAR, _file VARCHAR, file_key VARCHAR, rule VARCHAR, PRIMARY KEY (table_name, _file))"
+    )
+    staged = staging_table_name(table)
+    rule = fingerprint(staging_sql(table))
+    loaded, before = _manifest(con, table, recorded=False), _manifest(con, table, recorded=True)
+    version = versions(con, [staged])[staged]
+    recorded_rule = con.execute(
+        f"SELECT any_value(rule) FROM {STAGED_FILES_TABLE} WHERE table_name = ?", [table.qualified_name]
+    ).fetchone()[0]
+    new_files = sorted(set(loaded) - set(before))
+    can_merge = (
+        not rebuild
+        and version is not None
+        and recorded_rule == rule  # never recorded for a table with no file: rebuilt (cheaply)
+        and all(loaded.get(file) == key for file, key in before.items())
+    )
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if can_merge and not new_files:
+            mode, touched, changed = "unchanged", 0, False
+        elif can_merge:
+            mode = "merged"
+            touched, changed = _merge(con, table, new_files)
+        else:
+            mode, touched = "rebuilt", 0
+            con.execute(f"CREATE OR REPLACE TABLE {staged} AS {staging_sql(table)}")
+            changed = version != fingerprint(rule, sorted(loaded.items()))
+        if mode != "unchanged":
+            con.execute(f"DELETE FROM {STAGED_FILES_TABLE} WHERE table_name = ?", [table.qualified_name])
+        if changed:
+            version = fingerprint(rule, sorted(loaded.items()))
+            record_version(con, staged, version)
+        if mode != "unchanged" and loaded:
+            con.executemany(
+                f"INSERT INTO {STAGED_FILES_TABLE} VALUES (?, ?, ?, ?)",
+                [[table.qualified_name, file, key, rule] for file, key in sorted(loaded.items())],
+            )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    rows = con.execute(f"SELECT count(*) FROM {staged}").fetchone()[0]
+    return StagingReport(
+        mode, rows, len(new_files) if mode == "merged" else len(loaded), touched, version, changed
+    )

@@ -182,3 +182,17 @@ def land_an_impostor_account(landing: Path) -> None:
         "account_id,account_name,country,segment,risk_tier,created_at,is_deleted,updated_at\n"
         "unattributed:billing,Impostor,US,smb,low,2024-06-01,false,2024-06-01\n",
     )
+
+
+LATE_TICKET = "support/tickets/late/t.csv"
+
+
+def land_a_late_ticket(landing: Path) -> None:
+    """A late chargeback ticket of A1 (organization O1) in March: changes the exception cost."""
+    write(
+        landing,
+        LATE_TICKET,
+        "ticket_id,organization_id,requester_email,created_at,solved_at,status,priority,channel,"
+        "category,reopens,csat,updated_at\n"
+        "K99,O1,,2025-03-20T09:00:00,,solved,high,email,chargeback,0,,2025-03-21T09:00:00\n",
+    )

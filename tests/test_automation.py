@@ -13,8 +13,8 @@ from tests.conftest import write
 
 
 def evaluate(warehouse: WarehouseResource, cursor: str | None):
-    context = build_sensor_context(cursor=cursor, resources={"warehouse": warehouse})
-    return landing_sensor(context), context.cursor
+    with build_sensor_context(cursor=cursor, resources={"warehouse": warehouse}) as context:
+        return landing_sensor(context), context.cursor
 
 
 def test_a_new_or_changed_file_triggers_exactly_one_run(landing, warehouse):

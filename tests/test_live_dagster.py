@@ -6,10 +6,11 @@ Chromium (screenshots in ``tests/artifacts/screenshots/``).
 One server for the module; the tests run in order on the golden landing folder:
 1. the run that ``python -m cli.run`` made before the UI started is in the UI: listed as
    succeeded, with the mart's row count and its checks passed, and no onboarding dialog;
-2. the full job launched through GraphQL succeeds, and the UI shows the asset graph and a mart's
-   page with its checks;
+2. the full job launched through GraphQL succeeds with nothing new to do: it recomputes nothing
+   and publishes nothing, and the UI shows the asset graph, a mart's page with its checks, and
+   in the mart's events that the run did not recompute it;
 3. a schedule run and the sensor's run launched together both succeed, one after the other, with
-   no DuckDB lock error;
+   no DuckDB lock error (and, nothing new having landed, no new publication);
 4. a late extract for an old month dropped into the landing folder triggers exactly one sensor
    run, which updates that month and republishes.
 """
@@ -206,17 +207,27 @@ def test_the_run_commands_run_is_in_the_ui_with_its_row_counts_and_checks_and_no
     assert re.search(r"Row count\s+16\b", pages["command_line_run_mart"])
 
 
-def test_the_full_job_runs_from_graphql_and_the_ui_shows_the_mart_and_its_checks(server):
-    before = len(server.publications())
+def test_the_full_job_runs_from_graphql_and_the_ui_shows_what_it_recomputed(server):
+    before = server.publications()
     run = server.wait_for_end(server.launch([{"key": "origin", "value": "graphql"}]))
     assert run["status"] == "SUCCESS", _messages(run)[-3000:]
-    assert len(server.publications()) == before + 1
+    # Nothing new landed since the run command's run: nothing recomputed, no new publication.
+    assert server.publications() == before
+    asset = server.graphql(
+        """query Mart($key: AssetKeyInput!) { assetOrError(assetKey: $key) { ... on Asset {
+             assetMaterializations(limit: 1) { runId metadataEntries { label ... on BoolMetadataEntry { boolValue } } } } } }""",
+        key=MART_KEY,
+    )["assetOrError"]
+    (materialization,) = asset["assetMaterializations"]
+    assert materialization["runId"] == run["runId"]
+    assert {e["label"]: e.get("boolValue") for e in materialization["metadataEntries"]}["recomputed"] is False
 
     require_browser()
     pages = browse(server.url, SCREENSHOT_DIR, {
         "asset_graph": ("/asset-groups", "Global asset lineage"),
         "mart_overview": ("/assets/marts/account_month_economics", "Latest materialization"),
         "mart_checks": ("/assets/marts/account_month_economics?view=checks", "reconciles_with_staging"),
+        "mart_events": ("/assets/marts/account_month_economics?view=events", "recomputed"),
     })  # fmt: skip
     assert {"raw", "staging", "intermediate", "marts", "published"} <= set(pages["asset_graph"].split("\n"))
     mart_page = pages["mart_checks"]
@@ -225,6 +236,7 @@ def test_the_full_job_runs_from_graphql_and_the_ui_shows_the_mart_and_its_checks
         assert check in mart_page
     assert "Succeeded" in mart_page and "Failed" not in mart_page
     assert "gross_margin" in pages["mart_overview"]  # the column schema with its descriptions
+    assert re.search(r"recomputed\s+false", pages["mart_events"], re.IGNORECASE)  # what the run did
     for name in pages:
         assert (SCREENSHOT_DIR / f"{name}.png").stat().st_size > 10_000
 
@@ -303,7 +315,7 @@ def test_a_schedule_run_and_a_sensor_run_launched_together_both_succeed_one_afte
         assert "lock" not in _messages(run).lower()
     first, second = sorted(runs, key=lambda r: r["startTime"])
     assert second["startTime"] >= first["endTime"]  # queued behind the first, never interleaved
-    assert len(server.publications()) == before + 2
+    assert len(server.publications()) == before  # nothing new landed: the publication stays
 
 
 LATE_TRANSACTION = """transaction_id,customer_id,occurred_at,status,amount,currency,processing_cost,updated_at

@@ -15,7 +15,7 @@ from assets.definitions import all_assets, all_checks
 from assets.resources import WarehouseResource
 from pipelines.ge_duckdb import load_suites
 from tests.conftest import materialize_all
-from tests.golden_fixture import land_an_impostor_account, private_copy, publish_golden
+from tests.golden_fixture import land_a_late_ticket, land_an_impostor_account, private_copy, publish_golden
 
 
 def current_publish_id(warehouse_dir: Path) -> str:
@@ -70,9 +70,20 @@ def test_a_failed_run_writes_its_own_page_marked_not_published_and_leaves_the_cu
     )
 
 
+def test_a_run_with_nothing_new_leaves_the_current_report(warehouse, golden):
+    _, first_run = golden
+    root = Path(warehouse.warehouse_dir)
+    before = (root / "validation" / "index.html").read_text()
+    result = materialize_all(warehouse)  # nothing landed: no new publication
+    assert (root / "validation" / "index.html").read_text() == before
+    own = (root / "validation" / "runs" / result.run_id / "index.html").read_text()
+    assert "<b>Not published</b>" in own and first_run in before
+
+
 def test_a_second_publishing_run_moves_the_current_report(warehouse, golden):
     _, first_run = golden
     root = Path(warehouse.warehouse_dir)
+    land_a_late_ticket(Path(warehouse.landing_dir))  # something to publish
     result = materialize_all(warehouse)
     text = (root / "validation" / "index.html").read_text()
     assert result.run_id in text and first_run not in text

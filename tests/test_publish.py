@@ -294,17 +294,32 @@ def published_marts_content(warehouse: WarehouseResource) -> dict[str, list[tupl
     return {m.name: published(warehouse, f"SELECT * FROM {m.name} ORDER BY ALL") for m in MARTS}
 
 
-def test_rerunning_on_the_same_landing_data_republishes_identical_marts(warehouse):
+def forced_rebuild(warehouse: WarehouseResource) -> WarehouseResource:
+    """The same warehouse with ``full_rebuild``: every version ignored (EE_FULL_REBUILD=1)."""
+    return WarehouseResource(
+        landing_dir=warehouse.landing_dir, warehouse_dir=warehouse.warehouse_dir, full_rebuild=True
+    )
+
+
+def test_rerunning_everything_on_the_same_landing_data_rebuilds_identical_marts(warehouse):
     before = published_marts_content(warehouse)
-    materialize_all(warehouse)  # the whole job again: a second publication
-    assert published(warehouse, "SELECT count(*) FROM publish_log") == [(2,)]
+    # The whole job again, everything recomputed: the same versions, so the same publication.
+    rebuilt = materialize_all(forced_rebuild(warehouse))
+    recomputed = {
+        e.event_specific_data.materialization.metadata["recomputed"].value
+        for e in rebuilt.get_asset_materialization_events()
+        if "recomputed" in e.event_specific_data.materialization.metadata
+    }
+    assert recomputed == {True}
+    assert published(warehouse, "SELECT count(*) FROM publish_log") == [(1,)]
     assert published_marts_content(warehouse) == before
 
-    # One mart re-materialized on its own (as from the UI) rebuilds the same rows.
+    # One mart re-materialized on its own (as from the UI), forced, rebuilds the same rows.
     economics = next(a for a in all_assets if a.key.path == ["marts", "account_month_economics"])
     sql = "SELECT * FROM marts.account_month_economics ORDER BY ALL"
     with duckdb.connect(str(warehouse.working_db_path), read_only=True) as con:
         built = con.execute(sql).fetchall()
-    assert materialize([economics], resources={"warehouse": warehouse}).success
+    forced = forced_rebuild(warehouse)
+    assert materialize([economics], resources={"warehouse": forced}).success
     with duckdb.connect(str(warehouse.working_db_path), read_only=True) as con:
         assert con.execute(sql).fetchall() == built == before["account_month_economics"]

@@ -1,0 +1,137 @@
+"""Daily runs against full runs: what a run after one daily drop, and a run with nothing new, cost.
+
+    uv run python -m bench.incremental [--scales 1 3 10] [--repeats 3] [--cache bench/.cache]
+
+For each scale (the samples ``bench.run`` caches), the sample without its last daily drop is run
+once from scratch: the history. Then ``--repeats`` rounds of:
+1. full: the ``everything`` job on a fresh warehouse over every file, the last drop included;
+2. incremental: a copy of the history's warehouse, the last drop landed, one run;
+3. nothing new: one more run on that warehouse, with no new file.
+Each run is its own process (``bench.tasks pipeline``: wall time of the process, imports
+included, and the peak resident set of its process tree, GB = 10^9 bytes). Figures are medians
+[min–max]. Results go to ``bench/results/incremental.json`` and a table into BENCHMARKS.md
+(between its incremental markers). Nothing is asserted: targets are reported as met or missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+from bench.process_tree import GB, spread
+from bench.run import REPO, RESULTS, link_tree, measure, sample_landing
+
+MARKERS = ("<!-- incremental:start -->", "<!-- incremental:end -->")
+TARGET_SHARE = 0.10  # an incremental run at scale 10 costs at most this share of a full run
+TARGET_NOTHING_NEW_SECONDS = 5.0
+
+
+def bench_scale(cache: Path, scale: float, repeats: int) -> dict:
+    landing, _ = sample_landing(cache, scale)
+    last_drop = max(p.name for p in landing.glob("*/*/*") if p.is_dir())
+    work = cache / f"scale-{scale:g}" / "incremental"
+    shutil.rmtree(work, ignore_errors=True)
+    history_landing, history = work / "history" / "landing", work / "history" / "warehouse"
+    link_tree(landing, history_landing, in_drop=False, drop_folder=last_drop)
+    measure("pipeline", history_landing, history)
+    drop_files = [p for p in landing.rglob("*") if p.is_file() and p.parent.name == last_drop]
+    drop_bytes = sum(p.stat().st_size for p in drop_files)
+    print(
+        f"scale {scale:g}: history run; last drop {last_drop}: {len(drop_files)} files, {drop_bytes / 1e6:.1f} MB",
+        flush=True,
+    )
+
+    runs: dict[str, list[dict]] = {"full": [], "incremental": [], "nothing_new": []}
+    for round_ in range(repeats):
+        shutil.rmtree(work / "full", ignore_errors=True)
+        runs["full"].append(measure("pipeline", landing, work / "full"))
+        daily = work / "daily"
+        shutil.rmtree(daily, ignore_errors=True)
+        shutil.copytree(work / "history", daily, symlinks=True)  # relative links: the copy is whole
+        link_tree(landing, daily / "landing", in_drop=True, drop_folder=last_drop)
+        runs["incremental"].append(measure("pipeline", daily / "landing", daily / "warehouse"))
+        runs["nothing_new"].append(measure("pipeline", daily / "landing", daily / "warehouse"))
+        print(f"  round {round_ + 1}: " + ", ".join(
+            f"{name} {r[-1]['process_seconds']:.1f}s" for name, r in runs.items()
+        ), flush=True)  # fmt: skip
+    summary = {
+        name: {
+            "seconds": spread([r["process_seconds"] for r in rounds]),
+            "peak_rss_gb": spread([r["peak_rss_bytes"] / GB for r in rounds]),
+            "stages": {s: spread([r["stages"].get(s, 0.0) for r in rounds]) for s in rounds[0]["stages"]},
+        }
+        for name, rounds in runs.items()
+    }
+    return {"scale": scale, "drop_files": len(drop_files), "drop_bytes": drop_bytes, "summary": summary}
+
+
+def _figure(s: dict) -> str:
+    return f"{s['median']:.1f} s [{s['min']:.1f}–{s['max']:.1f}]"
+
+
+def markdown(results: list[dict]) -> str:
+    lines = [
+        "| scale | last drop | full run | incremental run | share of full | nothing new |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        s = r["summary"]
+        share = s["incremental"]["seconds"]["median"] / s["full"]["seconds"]["median"]
+        lines.append(
+            f"| {r['scale']:g} | {r['drop_files']} files, {r['drop_bytes'] / 1e6:.1f} MB | {_figure(s['full']['seconds'])} "
+            f"| {_figure(s['incremental']['seconds'])} | {share:.0%} | {_figure(s['nothing_new']['seconds'])} |"
+        )
+    lines += ["", "Stages of the incremental run (median seconds of step time):", ""]
+    stages = sorted({stage for r in results for stage in r["summary"]["incremental"]["stages"]})
+    lines += ["| scale | " + " | ".join(stages) + " |", "|---|" + "---|" * len(stages)]
+    for r in results:
+        row = r["summary"]["incremental"]["stages"]
+        lines.append(
+            f"| {r['scale']:g} | " + " | ".join(f"{row[s]['median']:.1f}" for s in stages if s in row) + " |"
+        )
+    largest = max(results, key=lambda r: r["scale"])["summary"]
+    share = largest["incremental"]["seconds"]["median"] / largest["full"]["seconds"]["median"]
+    nothing = max(r["summary"]["nothing_new"]["seconds"]["median"] for r in results)
+    lines += [
+        "",
+        f"- Incremental run at the largest scale: {share:.0%} of a full run (target ≤ {TARGET_SHARE:.0%}): "
+        + ("met." if share <= TARGET_SHARE else "**missed**."),
+        f"- Run with nothing new: at most {nothing:.1f} s (target ≤ {TARGET_NOTHING_NEW_SECONDS:g} s): "
+        + ("met." if nothing <= TARGET_NOTHING_NEW_SECONDS else "**missed**."),
+    ]
+    return "\n".join(lines)
+
+
+def write_benchmarks_md(results: list[dict]) -> None:
+    path = REPO / "BENCHMARKS.md"
+    text = path.read_text()
+    start, end = MARKERS
+    block = f"{start}\n{markdown(results)}\n{end}"
+    if start in text:
+        text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
+    else:
+        text = text.rstrip("\n") + "\n\n## Incremental runs\n\n" + block + "\n"
+    path.write_text(text)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scales", type=float, nargs="+", default=[1, 3, 10])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--cache", type=Path, default=REPO / "bench" / ".cache")
+    parser.add_argument("--no-write", action="store_true", help="print the table, change no file")
+    args = parser.parse_args(argv)
+    results = [bench_scale(args.cache, scale, args.repeats) for scale in args.scales]
+    print(markdown(results))
+    if not args.no_write:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "incremental.json").write_text(json.dumps(results, indent=1) + "\n")
+        write_benchmarks_md(results)
+
+
+if __name__ == "__main__":
+    main()

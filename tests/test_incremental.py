@@ -1,0 +1,152 @@
+"""Incremental runs: a new drop is applied by key, and only what reads a changed table recomputes.
+
+The staged table after every drop must be the table a rebuild from every raw row gives (the
+change-data rule over all versions), compared both ways. On the golden fixture a run with no new
+file recomputes no model, reuses every check result and makes no new publication; a drop of one
+table recomputes exactly the models that read it (directly or not), and the publication takes the
+other marts from the previous one, hard-linked, with the marts a full run gives.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from assets.definitions import sql_models
+from pipelines.contract import table
+from pipelines.staging import staging_sql, staging_table_name
+from tests.conftest import ingest, materialization_metadata, materialize_all, query, write
+from tests.golden_fixture import golden_warehouse, land_a_late_ticket
+from tests.test_ingest import ACCOUNTS_HEADER, account
+from tests.test_reproducibility import differences
+
+ACCOUNTS = table("crm", "accounts")
+
+
+def assert_staged_as_rebuilt(warehouse) -> None:
+    """The merged table holds exactly the rows of the change-data rule over all raw rows."""
+    staged, rebuilt = f"FROM {staging_table_name(ACCOUNTS)}", staging_sql(ACCOUNTS)
+    for left, right in ((staged, rebuilt), (rebuilt, staged)):
+        assert query(warehouse, f"SELECT count(*) FROM ({left} EXCEPT ALL {right})") == [(0,)]
+
+
+def staging_run(warehouse) -> dict:
+    meta = materialization_metadata(ingest(warehouse, "crm__accounts"), ["staging", ACCOUNTS.staging_name])
+    assert_staged_as_rebuilt(warehouse)
+    return meta
+
+
+def names(warehouse) -> list[tuple]:
+    return query(warehouse, "SELECT account_id, account_name FROM staging.stg_crm__accounts ORDER BY 1")
+
+
+def test_each_drop_is_merged_by_key_into_the_table_a_rebuild_gives(landing, warehouse):
+    first = ACCOUNTS_HEADER + account("A1", "One", "2025-01-01") + account("A2", "Two", "2025-01-01")
+    write(landing, "crm/accounts/d1/a.csv", first)
+    assert staging_run(warehouse)["staging"] == "rebuilt"
+    version = query(warehouse, "SELECT version FROM meta.versions WHERE relation LIKE '%accounts'")
+
+    again = staging_run(warehouse)  # no new file: the table is not touched
+    assert (again["staging"], again["changed"]) == ("unchanged", False)
+
+    # A re-sent identical row under a new path moves A1's lineage, not its values: same version.
+    write(landing, "crm/accounts/d2/a.csv", ACCOUNTS_HEADER + account("A1", "One", "2025-01-01"))
+    resent = staging_run(warehouse)
+    assert (resent["staging"], resent["keys_touched"], resent["changed"]) == ("merged", 1, False)
+    assert query(warehouse, "SELECT version FROM meta.versions WHERE relation LIKE '%accounts'") == version
+
+    # A later version of A2, A1 deleted, a new A3; an older re-send of A2 loses.
+    write(
+        landing, "crm/accounts/d3/a.csv",
+        ACCOUNTS_HEADER + account("A2", "Two renamed", "2025-03-01") + account("A1", "One", "2025-03-01", deleted="true")
+        + account("A3", "Three", "2025-03-01") + account("A2", "Two stale", "2025-02-01"),
+    )  # fmt: skip
+    merged = staging_run(warehouse)
+    assert (merged["staging"], merged["keys_touched"], merged["changed"]) == ("merged", 3, True)
+    assert names(warehouse) == [("A2", "Two renamed"), ("A3", "Three")]
+
+    # A deleted entity comes back when a newer row says it is not deleted.
+    write(landing, "crm/accounts/d4/a.csv", ACCOUNTS_HEADER + account("A1", "One again", "2025-04-01"))
+    assert staging_run(warehouse)["staging"] == "merged"
+    assert names(warehouse) == [("A1", "One again"), ("A2", "Two renamed"), ("A3", "Three")]
+
+    # A file replaced in place: the keys its earlier version held are unknown, so a rebuild.
+    write(landing, "crm/accounts/d3/a.csv", ACCOUNTS_HEADER + account("A3", "Three only", "2025-03-01"))
+    assert staging_run(warehouse)["staging"] == "rebuilt"
+    assert names(warehouse) == [("A1", "One again"), ("A2", "Two"), ("A3", "Three only")]
+
+
+def model_runs(result) -> dict[str, bool]:
+    """{model: recomputed} of every SQL model materialized by ``result``."""
+    found = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.event_specific_data.materialization
+        if materialization.asset_key.path[-1] in sql_models:
+            found[materialization.asset_key.path[-1]] = materialization.metadata["recomputed"].value
+    return found
+
+
+def publish_metadata(result) -> dict:
+    return materialization_metadata(result, ["published", "marts"])
+
+
+def readers_of(table_name: str) -> set[str]:
+    """Every model that reads ``table_name``, directly or through other models."""
+    found: set[str] = set()
+    frontier = {table_name}
+    while frontier:
+        frontier = {m.name for m in sql_models.values() if set(m.depends_on) & frontier} - found
+        found |= frontier
+    return found
+
+
+@pytest.fixture(scope="module")
+def golden_twice(tmp_path_factory):
+    """The golden fixture run once, then run again with nothing new."""
+    warehouse = golden_warehouse(tmp_path_factory.mktemp("incremental"))
+    first = materialize_all(warehouse)
+    return warehouse, first, materialize_all(warehouse)
+
+
+def test_a_run_with_no_new_file_recomputes_nothing_and_publishes_nothing(golden_twice):
+    warehouse, first, second = golden_twice
+    assert set(model_runs(first).values()) == {True}
+    assert len(model_runs(second)) == len(sql_models) and set(model_runs(second).values()) == {False}
+    evaluations = second.get_asset_check_evaluations()
+    assert evaluations and {e.metadata["reused_from_run"].value for e in evaluations} == {first.run_id}
+    assert publish_metadata(second)["new_publication"] is False
+    assert publish_metadata(second)["publish_id"] == publish_metadata(first)["publish_id"]
+    with duckdb.connect(str(warehouse.published_db_path), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM publish_log").fetchone()[0] == 1
+
+
+def test_a_drop_recomputes_what_reads_its_table_and_the_publication_takes_the_rest(golden_twice, tmp_path):
+    warehouse, _, second = golden_twice
+    land_a_late_ticket(Path(warehouse.landing_dir))
+    third = materialize_all(warehouse)
+
+    recomputed = {name for name, again in model_runs(third).items() if again}
+    assert recomputed == readers_of(table("support", "tickets").staging_name)
+    assert "dim_account" not in recomputed and "exception_cost" in recomputed
+    published = publish_metadata(third)
+    assert published["new_publication"] is True
+    carried = set(published["marts_carried_over"])
+    marts = {m.name for m in sql_models.values() if m.layer == "marts"}
+    assert carried == marts - recomputed and "dim_account" in carried
+    before = Path(warehouse.warehouse_dir, "publications", publish_metadata(second)["publish_id"])
+    for mart in carried:  # one file on disk for both publications
+        name = f"parquet/{mart}/{mart}.parquet"
+        assert (
+            os.stat(before / name).st_ino == os.stat(warehouse.parquet_dir / mart / f"{mart}.parquet").st_ino
+        )
+
+    full = golden_warehouse(tmp_path)
+    land_a_late_ticket(Path(full.landing_dir))
+    materialize_all(full)
+    assert differences(full, warehouse) == {}
+    assert query(warehouse, "SELECT count(*) FROM staging.stg_support__tickets WHERE ticket_id = 'K99'") == [
+        (1,)
+    ]
