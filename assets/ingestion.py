@@ -71,7 +71,10 @@ def _raw_asset(table: Table) -> AssetsDefinition:
     def raw_table(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
         with warehouse.connect() as con:
             try:
-                report = load_table(con, table, warehouse.landing_path, load_id=context.run.run_id)
+                report = load_table(
+                    con, table, warehouse.landing_path, load_id=context.run.run_id,
+                    trust_stat=not warehouse.full_rebuild,
+                )  # fmt: skip
             except IngestionError as error:
                 # A file that will never read (bad encoding, not Parquet, empty, missing
                 # columns): fail at once, naming the file, instead of retrying like an I/O error.
@@ -128,7 +131,7 @@ def _staging_asset(table: Table) -> AssetsDefinition:
                 "dagster/row_count": report.rows,
                 "dagster/column_schema": schema,
                 "staging": report.mode,
-                "new_files": report.new_files,
+                "files_applied": report.files_applied,
                 "keys_touched": report.keys_touched,
                 "changed": report.changed,
             },

@@ -145,7 +145,8 @@ def build_publish_asset(marts: list[SqlModel], check_keys: list[AssetCheckKey]) 
                 publication = publish(
                     con, marts, Path(warehouse.warehouse_dir), fingerprint, passed, warned,
                     before_switch=report_into_publication(run_folder),
-                    mart_versions={m.name: mart_versions[m.relation] for m in marts},
+                    # A forced rebuild republishes every mart: no version is trusted.
+                    mart_versions=None if warehouse.full_rebuild else {m.name: mart_versions[m.relation] for m in marts},
                 )  # fmt: skip
             except PublishError as error:
                 raise Failure(description=str(error)) from error

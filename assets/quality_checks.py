@@ -25,6 +25,7 @@ import re
 import shutil
 from dataclasses import asdict
 from datetime import datetime, timezone
+from importlib.metadata import version
 from pathlib import Path
 
 from dagster import (
@@ -41,6 +42,8 @@ from dagster import (
 )
 
 from assets.resources import WAREHOUSE_POOL, WarehouseResource
+from assets.sql_assets import relation, reused_metadata
+from pipelines import ge_duckdb
 from pipelines.ge_duckdb import (
     BLOCKING_SEVERITY,
     ExpectationOutcome,
@@ -49,7 +52,13 @@ from pipelines.ge_duckdb import (
     load_suites,
     validate_suites,
 )
-from pipelines.versions import model_version, record_check_result, reusable_check_result, versions
+from pipelines.versions import (
+    fingerprint,
+    model_version,
+    record_check_result,
+    reusable_check_result,
+    versions,
+)
 
 CHECK_NAME = "expectation_suite"
 WARNINGS_CHECK_NAME = "expectation_warnings"
@@ -263,15 +272,24 @@ def _result(
             "failed": len(failed),
             "results": MetadataValue.md(_markdown(outcomes)),
             "report": MetadataValue.path(str(page)),
-            **({"reused_from_run": reused_from} if reused_from else {}),
+            **reused_metadata(reused_from),
         },
     )
 
 
+# What else decides a suite's outcome besides its definition and its tables: the GE release and
+# our DuckDB adapter of it. A change of either validates every suite again.
+_VALIDATOR_VERSION = fingerprint(
+    version("great-expectations"), Path(ge_duckdb.__file__).read_bytes().decode()
+)
+
+
 def _suite_inputs(con, suite: Suite) -> str | None:
-    """The suite's definition and the versions of every table it reads (``pipelines.versions``)."""
-    relations = [".".join(key.path) for key in (_key(suite), *_reads(suite))]
-    return model_version(json.dumps(suite.definition, sort_keys=True), versions(con, relations))
+    """The suite's definition, the validator and the versions of every table it reads
+    (``pipelines.versions``)."""
+    relations = [relation(key) for key in (_key(suite), *_reads(suite))]
+    definition = json.dumps([_VALIDATOR_VERSION, suite.definition], sort_keys=True)
+    return model_version(definition, versions(con, relations))
 
 
 def _validated_once(
@@ -299,7 +317,10 @@ def _validated_once(
         fresh = {s.name: outcome for s, outcome in zip(pending, validated)}
         with warehouse.connect() as con:
             for name, outcome in fresh.items():
-                record_check_result(con, f"suite:{name}", inputs[name], asdict(outcome), context.run.run_id)
+                if not any(o.errored for o in outcome.outcomes):  # an error may not recur
+                    record_check_result(
+                        con, f"suite:{name}", inputs[name], asdict(outcome), context.run.run_id
+                    )
     outcomes = [fresh[s.name] if s.name in fresh else reused[s.name][0] for s in suites]
     return outcomes, {name: run_id for name, (_, run_id) in reused.items()}
 

@@ -127,7 +127,7 @@ class WarehouseResource(ConfigurableResource):
     def teardown_after_execution(self, context) -> None:
         """At the end of a run: close the run's database connection (see ``connect``)."""
         self._run_database.close()  # closes the connection opened by the run, if any
-        self._database = None
+        self._database, self._in_run = None, False
 
     def _open(self, stack: ExitStack) -> duckdb.DuckDBPyConnection:
         """Open the working database until ``stack`` closes (Dagster's ``DuckDBResource`` retries

@@ -1,7 +1,7 @@
 """Python assets that turn configuration and the contract's codes into small tables the SQL reads.
 
-Each table records a version that is a hash of its content (``pipelines.versions``), so rewriting
-it with the same values every run makes no model downstream recompute. The SQL stays a pure
+Each table records a version that is a hash of the statement that writes it (``pipelines.versions``),
+so rewriting it with the same values every run makes no model downstream recompute. The SQL stays a pure
 function of tables: the reporting currency and the engagement weights reach
 it as ``staging.run_settings`` and ``staging.engagement_weights``, and the contract's business
 codes (which ticket categories are exceptions, which invoice statuses count) as
@@ -23,26 +23,35 @@ RUN_SETTINGS_KEY = AssetKey(["staging", "run_settings"])
 ENGAGEMENT_WEIGHTS_KEY = AssetKey(["staging", "engagement_weights"])
 
 
-def write_run_settings(con: duckdb.DuckDBPyConnection, reporting_currency: str) -> None:
+def replace_settings_table(con: duckdb.DuckDBPyConnection, name: str, select: str) -> None:
+    """``staging.<name>`` replaced by ``select``, and its version (a hash of the statement, so of
+    the content and of how it is typed) recorded in the same transaction."""
+    statement = f"CREATE OR REPLACE TABLE staging.{name} AS {select}"
     con.execute("CREATE SCHEMA IF NOT EXISTS staging")
-    con.execute(
-        "CREATE OR REPLACE TABLE staging.run_settings AS "
-        f"SELECT {literal(reporting_currency)} AS reporting_currency"
-    )
-    record_version(con, "staging.run_settings", fingerprint(reporting_currency))
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(statement)
+        record_version(con, f"staging.{name}", fingerprint(statement))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def write_run_settings(con: duckdb.DuckDBPyConnection, reporting_currency: str) -> None:
+    replace_settings_table(con, "run_settings", f"SELECT {literal(reporting_currency)} AS reporting_currency")
 
 
 def write_engagement_weights(con: duckdb.DuckDBPyConnection, weights: dict[str, float]) -> None:
     """Weights as exact decimals, so that engagement scores are sums that no order of addition
     changes (a weight of 0.3 is not exact in binary floating point)."""
     rows = ", ".join(f"({literal(k)}, {v!r})" for k, v in sorted(weights.items())) or "(NULL, NULL)"
-    con.execute("CREATE SCHEMA IF NOT EXISTS staging")
-    con.execute(
-        "CREATE OR REPLACE TABLE staging.engagement_weights AS SELECT event_type, "
-        f"CAST(weight AS DECIMAL(18, 6)) AS weight FROM (VALUES {rows}) AS w (event_type, weight) "
-        "WHERE event_type IS NOT NULL"
+    replace_settings_table(
+        con,
+        "engagement_weights",
+        f"SELECT event_type, CAST(weight AS DECIMAL(18, 6)) AS weight FROM (VALUES {rows}) "
+        "AS w (event_type, weight) WHERE event_type IS NOT NULL",
     )
-    record_version(con, "staging.engagement_weights", fingerprint(sorted(weights.items())))
 
 
 @asset(
@@ -95,11 +104,7 @@ def write_code_table(
         "(" + ", ".join(literal(v) if isinstance(v, str) else str(v).lower() for v in row) + ")"
         for row in rows
     )
-    con.execute("CREATE SCHEMA IF NOT EXISTS staging")
-    con.execute(
-        f"CREATE OR REPLACE TABLE staging.{name} AS SELECT * FROM (VALUES {values}) AS t ({', '.join(columns)})"
-    )
-    record_version(con, f"staging.{name}", fingerprint(columns, rows))
+    replace_settings_table(con, name, f"SELECT * FROM (VALUES {values}) AS t ({', '.join(columns)})")
 
 
 def _code_table_asset(name: str, columns: tuple[str, ...], rows: list[tuple]):

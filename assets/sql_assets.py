@@ -38,7 +38,12 @@ from pipelines.sql_models import (
     use_model_schemas,
 )
 from pipelines.sqlutil import ident
-from pipelines.versions import evaluated_once, model_version, record_version, versions
+from pipelines.versions import (
+    evaluated_once,
+    model_version,
+    record_version,
+    versions,
+)
 
 # Tables the SQL models may read that are built by Python assets, with their asset keys.
 EXTERNAL_TABLES: dict[str, AssetKey] = {
@@ -70,8 +75,13 @@ def _with_descriptions(schema: TableSchema, model: SqlModel) -> TableSchema:
 
 
 def relation(key: AssetKey) -> str:
-    """The working-database table an asset key names (``<schema>.<table>``)."""
+    """The working-database table a Dagster asset key (``[schema, table]``) names."""
     return ".".join(key.path)
+
+
+def reused_metadata(reused_from: str | None) -> dict:
+    """A check's metadata entry saying which earlier run computed the result it reuses."""
+    return {"reused_from_run": reused_from} if reused_from else {}
 
 
 def _model_asset(model: SqlModel, keys: dict[str, AssetKey]) -> AssetsDefinition:
@@ -104,9 +114,11 @@ def _model_asset(model: SqlModel, keys: dict[str, AssetKey]) -> AssetsDefinition
             )
             if recompute:
                 import_in_background()  # its expectation suite will validate the new rows
-                build_model(con, model)
+                con.execute("BEGIN TRANSACTION")  # the table and its version change together
+                build_model(con, model)  # a failure leaves the transaction to the cursor's close
                 if version is not None:
                     record_version(con, model.relation, version)
+                con.execute("COMMIT")
             rows = con.execute(f"SELECT count(*) FROM {model.relation}").fetchone()[0]
             schema = table_schema(con, model.relation)
         return MaterializeResult(
@@ -119,11 +131,6 @@ def _model_asset(model: SqlModel, keys: dict[str, AssetKey]) -> AssetsDefinition
         )
 
     return sql_model
-
-
-def _reused(reused_from: str | None) -> dict:
-    """Metadata saying whether a check's result was computed by this run or reused."""
-    return {"reused_from_run": reused_from} if reused_from else {}
 
 
 def _grain_check(model: SqlModel) -> AssetChecksDefinition:
@@ -154,7 +161,7 @@ def _grain_check(model: SqlModel) -> AssetChecksDefinition:
             severity=AssetCheckSeverity.ERROR,
             metadata={
                 "duplicated_keys_sample": MetadataValue.json(result["duplicates"]),
-                **_reused(reused_from),
+                **reused_metadata(reused_from),
             },
         )
 
@@ -194,7 +201,7 @@ def _sql_check(
             metadata={
                 "failing_rows": result["failing"],
                 "failing_rows_sample": MetadataValue.json(result["sample"]),
-                **_reused(reused_from),
+                **reused_metadata(reused_from),
             },
         )
 

@@ -31,7 +31,6 @@ from cli.progress import CHECKS_STAGE, stage_progress_logger
 from pipelines.contract import TABLES
 from pipelines.ingest import QUARANTINE_TABLE, raw_table_name
 from pipelines.staging import staging_table_name
-from sample.generate import generate
 
 
 def summary_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int, int]]:
@@ -54,6 +53,21 @@ def published_summary(warehouse: WarehouseResource) -> tuple[str, list[tuple[str
             "SELECT publish_id, row_counts FROM publish_log ORDER BY published_at DESC LIMIT 1"
         ).fetchall()[0]
     return publish_id, sorted(json.loads(row_counts).items())
+
+
+def recomputation(result) -> str:
+    """What the run redid: models recomputed, check results reused, publication new or kept."""
+    metadata = [
+        e.event_specific_data.materialization.metadata for e in result.get_asset_materialization_events()
+    ]
+    models = [m["recomputed"].value for m in metadata if "recomputed" in m]
+    evaluations = result.get_asset_check_evaluations()
+    reused = sum("reused_from_run" in e.metadata for e in evaluations)
+    new = [m["new_publication"].value for m in metadata if "new_publication" in m]
+    return (
+        f"models recomputed {sum(models)} of {len(models)}; check results reused {reused} of "
+        f"{len(evaluations)}; " + ("new publication" if any(new) else "nothing changed: no new publication")
+    )
 
 
 def print_summary(warehouse: WarehouseResource, seconds: float, evaluations: list) -> None:
@@ -102,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     landing = Path(warehouse.landing_dir)
     if args.sample_scale is not None and not landing.exists():
+        from sample.generate import generate  # numpy and polars: paid only when generating
+
         print(f"generating a sample (scale {args.sample_scale}, seed {args.seed}) in {landing}")
         generate(landing, args.sample_scale, args.seed)
 
@@ -124,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         print("run failed: nothing was published; the previous publication is untouched")
     else:
         print_summary(warehouse, time.perf_counter() - started, evaluations)
+        print(f"this run:        {recomputation(result)}")
     print(f"dagster run:     {result.run_id} in {instance.root_directory} (bash scripts/ee ui)")
     return 0 if result.success else 1
 

@@ -112,6 +112,9 @@ def load_suites(directory: Path = EXPECTATIONS_DIR) -> list[Suite]:
 BLOCKING_SEVERITY = "critical"  # GE's default severity; the others (warning, info) only report
 
 
+ERROR_PREFIX = "error: "  # an expectation's observed value when it could not be computed
+
+
 @dataclass(frozen=True)
 class ExpectationOutcome:
     expectation: str
@@ -123,6 +126,11 @@ class ExpectationOutcome:
     @property
     def blocking(self) -> bool:
         return self.severity == BLOCKING_SEVERITY
+
+    @property
+    def errored(self) -> bool:
+        """The expectation could not be computed (see ``_observed``): not an outcome to keep."""
+        return isinstance(self.observed, str) and self.observed.startswith(ERROR_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -206,7 +214,7 @@ def _observed(result: Any) -> Any:
     info = result.exception_info or {}
     errors = [v for v in (info, *info.values()) if isinstance(v, dict) and v.get("raised_exception")]
     if errors:  # the expectation could not be computed: it fails, and says why
-        return f"error: {str(errors[0].get('exception_message'))[:300]}"
+        return f"{ERROR_PREFIX}{str(errors[0].get('exception_message'))[:300]}"
     return None
 
 

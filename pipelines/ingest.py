@@ -27,8 +27,9 @@ Bad input, as contract revision 2 has it:
 Row numbers (``_row``) count a file's records from 1 in file order, the malformed ones included:
 for CSV without the header, for JSON lines the line number.
 
-Loading is incremental and idempotent: ``raw.load_manifest`` remembers each file's content hash;
-an unchanged file is skipped, a changed file replaces the rows of its earlier version. A table is
+Loading is incremental and idempotent: ``raw.load_manifest`` remembers each file's content hash
+(and the size and modification time it had, so that an untouched file is not read again to hash
+it); an unchanged file is skipped, a changed file replaces the rows of its earlier version. A table is
 loaded in one transaction, so a file that cannot be read fails the asset and leaves the raw
 layer as it was.
 """
@@ -124,6 +125,8 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection, table: Table) -> None:
         "loaded_at TIMESTAMP, rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT, "
         "extra_columns VARCHAR[])"
     )
+    for column in ("file_size", "file_mtime_ns"):  # added later: a manifest of before gets them empty
+        con.execute(f"ALTER TABLE {MANIFEST_TABLE} ADD COLUMN IF NOT EXISTS {column} BIGINT")
 
 
 def known_currencies(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -657,29 +660,69 @@ def _load_files(
     return [reports[f.relative_path] for f in files]
 
 
-def load_table(con: duckdb.DuckDBPyConnection, table: Table, landing_dir: Path, load_id: str) -> TableReport:
-    """Load every new or changed file of ``table``; all or nothing (one transaction)."""
+def _unchanged_files(
+    con: duckdb.DuckDBPyConnection, table: Table, files: list[LandedFile], fingerprint: str, trust_stat: bool
+) -> tuple[list[LandedFile], list[LandedFile]]:
+    """(files already loaded as they are, of which those only touched since).
+
+    A file is identified by its content hash. Hashing reads the whole file, so a file whose size
+    and modification time are those recorded when it was loaded is not read again (``trust_stat``;
+    the check rsync and git make): a daily run then costs what the drop costs, not what the
+    history weighs. A file touched since (another time stamp) is hashed; if its content is the
+    same it is not loaded again, and its new time stamp is recorded.
+    """
+    known = {
+        file: (key, (size, mtime_ns))
+        for file, key, size, mtime_ns in con.execute(
+            f"SELECT _file, file_hash || '/' || rules_fingerprint, file_size, file_mtime_ns "
+            f"FROM {MANIFEST_TABLE} WHERE table_name = ?",
+            [table.qualified_name],
+        ).fetchall()
+    }
+    unchanged, touched = [], []
+    for landed in files:
+        key, stat = known.get(landed.relative_path, (None, None))
+        if key is None or not key.endswith(f"/{fingerprint}"):
+            continue  # new, or loaded under other rules: load it
+        if trust_stat and stat == (landed.size, landed.mtime_ns):
+            unchanged.append(landed)
+        elif key == f"{landed.content_hash}/{fingerprint}":
+            unchanged.append(landed)
+            touched.append(landed)
+    return unchanged, touched
+
+
+def load_table(
+    con: duckdb.DuckDBPyConnection, table: Table, landing_dir: Path, load_id: str, trust_stat: bool = True
+) -> TableReport:
+    """Load every new or changed file of ``table``; all or nothing (one transaction).
+
+    ``trust_stat=False`` hashes every file, whatever its size and modification time say.
+    """
     ensure_raw_schema(con, table)
     currencies = known_currencies(con) if table.checks_currency else None
     fingerprint = rules_fingerprint(table, currencies)
-    already = dict(
-        con.execute(
-            f"SELECT _file, file_hash || '/' || rules_fingerprint FROM {MANIFEST_TABLE} WHERE table_name = ?",
-            [table.qualified_name],
-        ).fetchall()
-    )
     report = TableReport(table.qualified_name)
     files = table_files(landing_dir, table)
     report.files_seen = len(files)
-    changed = [f for f in files if already.get(f.relative_path) != f"{f.content_hash}/{fingerprint}"]
-    report.files_skipped = len(files) - len(changed)
+    unchanged, touched = _unchanged_files(con, table, files, fingerprint, trust_stat)
+    skipped = {f.relative_path for f in unchanged}
+    changed = [f for f in files if f.relative_path not in skipped]
+    report.files_skipped = len(unchanged)
     con.execute("BEGIN TRANSACTION")
     try:
+        if touched:
+            con.executemany(
+                f"UPDATE {MANIFEST_TABLE} SET file_size = ?, file_mtime_ns = ? WHERE table_name = ? AND _file = ?",
+                [[f.size, f.mtime_ns, table.qualified_name, f.relative_path] for f in touched],
+            )
         if changed:
             _forget_files(con, table, [landed.relative_path for landed in changed])
             report.loaded = _load_files(con, table, changed, load_id, currencies)
             con.executemany(
-                f"INSERT INTO {MANIFEST_TABLE} VALUES (?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?)",
+                f"INSERT INTO {MANIFEST_TABLE} (table_name, _file, file_hash, rules_fingerprint, _load_id, "
+                "loaded_at, rows_read, rows_loaded, rows_quarantined, extra_columns, file_size, file_mtime_ns) "
+                "VALUES (?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, ?)",
                 [
                     [
                         table.qualified_name,
@@ -691,6 +734,8 @@ def load_table(con: duckdb.DuckDBPyConnection, table: Table, landing_dir: Path, 
                         file_report.rows_loaded,
                         file_report.rows_quarantined,
                         file_report.extra_columns,
+                        landed.size,
+                        landed.mtime_ns,
                     ]
                     for landed, file_report in zip(changed, report.loaded)
                 ],
@@ -700,6 +745,17 @@ def load_table(con: duckdb.DuckDBPyConnection, table: Table, landing_dir: Path, 
         con.execute("ROLLBACK")
         raise
     return report
+
+
+def loaded_files(con: duckdb.DuckDBPyConnection, table: Table) -> dict[str, str]:
+    """{file: content hash/rules fingerprint} of every file of ``table`` in the manifest: what
+    decides whether a file is loaded again, and which files staging has not applied yet."""
+    return dict(
+        con.execute(
+            f"SELECT _file, file_hash || '/' || rules_fingerprint FROM {MANIFEST_TABLE} WHERE table_name = ?",
+            [table.qualified_name],
+        ).fetchall()
+    )
 
 
 def _forget_files(con: duckdb.DuckDBPyConnection, table: Table, relative_paths: list[str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from pipelines.contract import Table
@@ -13,11 +14,17 @@ EXTRACT_SUFFIXES = (".csv", ".parquet", ".jsonl")
 
 @dataclass(frozen=True)
 class LandedFile:
-    """An extract file: its absolute path, its path relative to the landing folder, its hash."""
+    """An extract file: its absolute path, its path relative to the landing folder, its size and
+    modification time; its content hash is read (the whole file) only when asked for."""
 
     path: Path
     relative_path: str
-    content_hash: str
+    size: int
+    mtime_ns: int
+
+    @cached_property
+    def content_hash(self) -> str:
+        return file_hash(self.path)
 
 
 def file_hash(path: Path) -> str:
@@ -39,7 +46,10 @@ def table_files(landing_dir: Path, table: Table) -> list[LandedFile]:
     if not folder.is_dir():
         return []
     files = [p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in EXTRACT_SUFFIXES]
-    return sorted(
-        (LandedFile(p, p.relative_to(landing_dir).as_posix(), file_hash(p)) for p in files),
-        key=lambda f: f.relative_path.encode(),
-    )
+    landed = []
+    for path in files:
+        stat = path.stat()
+        landed.append(
+            LandedFile(path, path.relative_to(landing_dir).as_posix(), stat.st_size, stat.st_mtime_ns)
+        )
+    return sorted(landed, key=lambda f: f.relative_path.encode())

@@ -173,15 +173,15 @@ def _carry_over(con: duckdb.DuckDBPyConnection, mart: SqlModel, folder: Path, pr
     return con.execute(f"SELECT count(*) FROM candidate.main.{ident(mart.name)}").fetchall()[0][0]
 
 
-def _attach_prior(con: duckdb.DuckDBPyConnection, previous: Path, folder: Path) -> None:
-    """Attach the previous publication's database read-only as ``prior`` (a copy of it when a
-    reader holds it read-write: its bytes are still that publication)."""
+def _attach_prior(con: duckdb.DuckDBPyConnection, previous: Path) -> bool:
+    """Attach the previous publication's database read-only as ``prior``; False when a reader
+    holds it read-write: what such a reader wrote must not reach the next publication, so then
+    every mart is copied from the working database instead."""
     try:
         con.execute(f"ATTACH {literal(str(previous / DB_NAME))} AS prior (READ_ONLY)")
     except duckdb.IOException:
-        copy = folder / ".prior.duckdb"
-        shutil.copyfile(previous / DB_NAME, copy)
-        con.execute(f"ATTACH {literal(str(copy))} AS prior (READ_ONLY)")
+        return False
+    return True
 
 
 def published_state(warehouse_dir: Path) -> dict | None:
@@ -278,8 +278,8 @@ def publish(
         folder.mkdir(parents=True)
         previous = _previous_log(con, warehouse_dir, folder)
         con.execute(f"ATTACH {literal(str(folder / DB_NAME))} AS candidate")
-        if unchanged:
-            _attach_prior(con, previous_folder, folder)
+        if unchanged and not _attach_prior(con, previous_folder):
+            unchanged = set()
         row_counts, redactions = {}, {}
         for mart in marts:
             if mart.name in unchanged:
@@ -309,8 +309,7 @@ def publish(
         ]
         _detach(con)
         (folder / STATE_FILE).write_text(json.dumps({**state, "redactions": redactions}, sort_keys=True))
-        for copy in (".previous.duckdb", ".prior.duckdb"):
-            (folder / copy).unlink(missing_ok=True)
+        (folder / ".previous.duckdb").unlink(missing_ok=True)
         if before_switch is not None:
             before_switch(folder, publish_id)
         _switch(warehouse_dir, folder)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import duckdb
 
 from pipelines.contract import Table
-from pipelines.ingest import MANIFEST_TABLE, raw_table_name
+from pipelines.ingest import loaded_files, raw_table_name
 from pipelines.sqlutil import ident
 from pipelines.versions import META_SCHEMA, ensure_meta, fingerprint, record_version, versions
 
@@ -38,7 +38,7 @@ STAGED_FILES_TABLE = f"{META_SCHEMA}.staged_files"  # the manifest each staged t
 class StagingReport:
     mode: str  # "unchanged" (no new file), "merged" (new files applied by key) or "rebuilt"
     rows: int
-    new_files: int
+    files_applied: int  # the new files merged, every file on a rebuild, 0 when unchanged
     keys_touched: int
     version: str
     changed: bool  # whether a contract value of the table changed
@@ -64,14 +64,9 @@ def staging_sql(table: Table, source: str | None = None) -> str:
     return f"SELECT {', '.join(kept)}, _file, _row FROM ({latest}) AS latest {where}"
 
 
-def _manifest(con: duckdb.DuckDBPyConnection, table: Table, recorded: bool) -> dict[str, str]:
-    """{file: content hash and rules} of the loaded files, or of those the table was staged from."""
-    if recorded:
-        sql = f"SELECT _file, file_key FROM {STAGED_FILES_TABLE} WHERE table_name = ?"
-    else:
-        sql = (
-            f"SELECT _file, file_hash || '/' || rules_fingerprint FROM {MANIFEST_TABLE} WHERE table_name = ?"
-        )
+def _staged_files(con: duckdb.DuckDBPyConnection, table: Table) -> dict[str, str]:
+    """{file: content hash/rules fingerprint} of the files the staged table was built from."""
+    sql = f"SELECT _file, file_key FROM {STAGED_FILES_TABLE} WHERE table_name = ?"
     return dict(con.execute(sql, [table.qualified_name]).fetchall())
 
 
@@ -88,20 +83,21 @@ def _merge(con: duckdb.DuckDBPyConnection, table: Table, new_files: list[str]) -
         "WHERE _file IN (SELECT unnest(?::VARCHAR[]))",
         [new_files],
     )
-    touched_rows = f"(SELECT r.* FROM {raw} AS r SEMI JOIN _touched AS k USING ({', '.join(keys)}))"
+    match = " AND ".join(f"s.{k} IS NOT DISTINCT FROM k.{k}" for k in keys)  # one key rule, NULL-safe
+    touched = f"EXISTS (SELECT 1 FROM _touched AS k WHERE {match})"
+    touched_rows = f"(SELECT * FROM {raw} AS s WHERE {touched})"
     con.execute(f"CREATE OR REPLACE TEMP TABLE _winners AS {staging_sql(table, touched_rows)}")
-    match = " AND ".join(f"s.{k} IS NOT DISTINCT FROM k.{k}" for k in keys)
     columns = _contract_columns(table)
-    before = f"SELECT {columns} FROM {staged} AS s WHERE EXISTS (SELECT 1 FROM _touched AS k WHERE {match})"
+    before = f"SELECT {columns} FROM {staged} AS s WHERE {touched}"
     after = f"SELECT {columns} FROM _winners"
     changed = con.execute(
         f"SELECT EXISTS ({before} EXCEPT ALL {after}) OR EXISTS ({after} EXCEPT ALL {before})"
     ).fetchone()[0]
     con.execute(f"DELETE FROM {staged} AS s USING _touched AS k WHERE {match}")
     con.execute(f"INSERT INTO {staged} SELECT * FROM _winners")
-    touched = con.execute("SELECT count(*) FROM _touched").fetchone()[0]
+    keys_touched = con.execute("SELECT count(*) FROM _touched").fetchone()[0]
     con.execute("DROP TABLE _touched; DROP TABLE _winners")
-    return touched, changed
+    return keys_touched, changed
 
 
 def build_staging(con: duckdb.DuckDBPyConnection, table: Table, rebuild: bool = False) -> StagingReport:
@@ -115,12 +111,13 @@ def build_staging(con: duckdb.DuckDBPyConnection, table: Table, rebuild: bool = 
     )
     staged = staging_table_name(table)
     rule = fingerprint(staging_sql(table))
-    loaded, before = _manifest(con, table, recorded=False), _manifest(con, table, recorded=True)
+    loaded, before = loaded_files(con, table), _staged_files(con, table)
     version = versions(con, [staged])[staged]
     recorded_rule = con.execute(
         f"SELECT any_value(rule) FROM {STAGED_FILES_TABLE} WHERE table_name = ?", [table.qualified_name]
     ).fetchone()[0]
     new_files = sorted(set(loaded) - set(before))
+    loaded_version = fingerprint(rule, sorted(loaded.items()))
     can_merge = (
         not rebuild
         and version is not None
@@ -137,11 +134,13 @@ def build_staging(con: duckdb.DuckDBPyConnection, table: Table, rebuild: bool = 
         else:
             mode, touched = "rebuilt", 0
             con.execute(f"CREATE OR REPLACE TABLE {staged} AS {staging_sql(table)}")
-            changed = version != fingerprint(rule, sorted(loaded.items()))
+            # Not compared row by row: the version is a function of the files and the rule, so
+            # an equal token (an empty table, the same files again) means equal content.
+            changed = version != loaded_version
         if mode != "unchanged":
             con.execute(f"DELETE FROM {STAGED_FILES_TABLE} WHERE table_name = ?", [table.qualified_name])
         if changed:
-            version = fingerprint(rule, sorted(loaded.items()))
+            version = loaded_version
             record_version(con, staged, version)
         if mode != "unchanged" and loaded:
             con.executemany(
@@ -153,6 +152,5 @@ def build_staging(con: duckdb.DuckDBPyConnection, table: Table, rebuild: bool = 
         con.execute("ROLLBACK")
         raise
     rows = con.execute(f"SELECT count(*) FROM {staged}").fetchone()[0]
-    return StagingReport(
-        mode, rows, len(new_files) if mode == "merged" else len(loaded), touched, version, changed
-    )
+    applied = {"unchanged": 0, "merged": len(new_files), "rebuilt": len(loaded)}[mode]
+    return StagingReport(mode, rows, applied, touched, version, changed)

@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from assets.definitions import sql_models
+from assets.resources import WarehouseResource
 from pipelines.contract import table
 from pipelines.staging import staging_sql, staging_table_name
 from tests.conftest import ingest, materialization_metadata, materialize_all, query, write
@@ -150,3 +151,28 @@ def test_a_drop_recomputes_what_reads_its_table_and_the_publication_takes_the_re
     assert query(warehouse, "SELECT count(*) FROM staging.stg_support__tickets WHERE ticket_id = 'K99'") == [
         (1,)
     ]
+
+
+def test_an_untouched_file_is_not_read_again_and_a_touched_one_is_hashed(landing, warehouse):
+    path = write(landing, "crm/accounts/d1/a.csv", ACCOUNTS_HEADER + account("A1", "One", "2025-01-01"))
+    ingest(warehouse, "crm__accounts")
+    manifest = "SELECT file_size, file_mtime_ns FROM raw.load_manifest WHERE _file = 'crm/accounts/d1/a.csv'"
+    assert query(warehouse, manifest) == [(path.stat().st_size, path.stat().st_mtime_ns)]
+
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))  # touched only
+    meta = materialization_metadata(ingest(warehouse, "crm__accounts"), ["raw", "crm__accounts"])
+    assert (meta["files_loaded"], meta["files_skipped_unchanged"]) == (0, 1)  # hashed: same content
+    assert query(warehouse, manifest) == [(path.stat().st_size, path.stat().st_mtime_ns)]
+
+    # Other content of the same size under the recorded time stamp: trusted as unchanged, as
+    # rsync and git would; a full rebuild hashes every file and loads it.
+    stamp = path.stat().st_mtime_ns
+    path.write_text(ACCOUNTS_HEADER + account("A1", "Uno", "2025-01-01"))
+    os.utime(path, ns=(stamp, stamp))
+    ingest(warehouse, "crm__accounts")
+    assert names(warehouse) == [("A1", "One")]
+    forced = WarehouseResource(
+        landing_dir=warehouse.landing_dir, warehouse_dir=warehouse.warehouse_dir, full_rebuild=True
+    )
+    ingest(forced, "crm__accounts")
+    assert names(warehouse) == [("A1", "Uno")]

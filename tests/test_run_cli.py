@@ -34,6 +34,19 @@ def test_the_run_command_reports_each_stage_and_ends_with_the_summary_table(tmp_
     assert re.search(r"publication \d{8}T\d{6}Z-\w+; [\d.]+s", out)
     assert f"published marts: {tmp_path / 'warehouse' / 'marts.duckdb'}" in out
     assert "Calculating Metrics" not in completed.stderr  # no progress bars from GE
+    models = re.search(
+        r"^this run: +models recomputed (\d+) of (\d+); check results reused 0 of \d+; new publication$",
+        out,
+        flags=re.MULTILINE,
+    )
+    assert models and models[1] == models[2] != "0"
+
+    again = run_command(tmp_path / "landing", tmp_path / "warehouse").stdout  # nothing new landed
+    assert re.search(
+        r"^this run: +models recomputed 0 of \d+; check results reused (\d+) of \1; nothing changed: no new publication$",
+        again,
+        flags=re.MULTILINE,
+    )
 
 
 def test_a_blocking_failure_is_named_as_it_happens_and_nothing_is_published(tmp_path):
