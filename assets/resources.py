@@ -71,8 +71,7 @@ class WarehouseResource(ConfigurableResource):
     # Recompute everything, ignoring the data versions (pipelines.versions): for a suspected
     # stale table, or to measure a full run on an existing warehouse.
     full_rebuild: bool = False
-    _in_run: bool = PrivateAttr(default=False)
-    _run_database: ExitStack = PrivateAttr(default_factory=ExitStack)  # closes the run's connection
+    _run_database: ExitStack | None = PrivateAttr(default=None)  # in a run: closes its connection
     _database: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context) -> None:
@@ -85,7 +84,7 @@ class WarehouseResource(ConfigurableResource):
         if context.run is None:  # a sensor's or schedule's evaluation, not a run
             return
         _shared_user_agent()
-        self._in_run = True
+        self._run_database = ExitStack()
 
     @property
     def landing_path(self) -> Path:
@@ -126,8 +125,9 @@ class WarehouseResource(ConfigurableResource):
 
     def teardown_after_execution(self, context) -> None:
         """At the end of a run: close the run's database connection (see ``connect``)."""
-        self._run_database.close()  # closes the connection opened by the run, if any
-        self._database, self._in_run = None, False
+        if self._run_database is not None:
+            self._run_database.close()  # closes the connection opened by the run, if any
+        self._run_database, self._database = None, None
 
     def _open(self, stack: ExitStack) -> duckdb.DuckDBPyConnection:
         """Open the working database until ``stack`` closes (Dagster's ``DuckDBResource`` retries
@@ -150,7 +150,7 @@ class WarehouseResource(ConfigurableResource):
         set per connection: the contract says an offset-less timestamp is UTC.
         """
         with ExitStack() as stack:
-            if self._in_run:
+            if self._run_database is not None:
                 if self._database is None:
                     self._database = self._open(self._run_database)
                 con = self._database.cursor()

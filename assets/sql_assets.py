@@ -27,12 +27,12 @@ from assets.settings_tables import EXTERNAL_SETTINGS_TABLES, settings_assets
 from pipelines.contract import TABLES
 from pipelines.ge_duckdb import import_in_background
 from pipelines.sql_models import (
-    MONEY_MACRO,
     SQL_DIR,
     ModelError,
     SqlCheck,
     SqlModel,
     build_model,
+    definition,
     load_checks,
     load_models,
     use_model_schemas,
@@ -106,12 +106,10 @@ def _model_asset(model: SqlModel, keys: dict[str, AssetKey]) -> AssetsDefinition
         """Rebuilt only when its SQL or the version of a table it reads changed
         (``pipelines.versions``); otherwise the table stays as it is and says so."""
         with warehouse.connect() as con:
-            version = model_version(f"{MONEY_MACRO}\n{model.sql}", versions(con, inputs))
-            recompute = (
-                warehouse.full_rebuild
-                or version is None
-                or versions(con, [model.relation])[model.relation] != version
-            )
+            recorded = versions(con, [*inputs, model.relation])
+            built = recorded.pop(model.relation)
+            version = model_version(definition(model.sql), recorded)
+            recompute = warehouse.full_rebuild or version is None or built != version
             if recompute:
                 import_in_background()  # its expectation suite will validate the new rows
                 con.execute("BEGIN TRANSACTION")  # the table and its version change together
@@ -192,7 +190,7 @@ def _sql_check(
     def sql_check(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
         with warehouse.connect() as con:
             result, reused_from = evaluated_once(
-                con, f"{check.model}:{check.name}", f"{MONEY_MACRO}\n{check.sql}", reads,
+                con, f"{check.model}:{check.name}", definition(check.sql), reads,
                 context.run.run_id, not warehouse.full_rebuild, lambda: _failing_rows(con, check),
             )  # fmt: skip
         return AssetCheckResult(

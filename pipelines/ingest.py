@@ -671,22 +671,17 @@ def _unchanged_files(
     history weighs. A file touched since (another time stamp) is hashed; if its content is the
     same it is not loaded again, and its new time stamp is recorded.
     """
-    known = {
-        file: (key, (size, mtime_ns))
-        for file, key, size, mtime_ns in con.execute(
-            f"SELECT _file, file_hash || '/' || rules_fingerprint, file_size, file_mtime_ns "
-            f"FROM {MANIFEST_TABLE} WHERE table_name = ?",
-            [table.qualified_name],
-        ).fetchall()
-    }
+    known = _manifest(con, table)
     unchanged, touched = [], []
     for landed in files:
-        key, stat = known.get(landed.relative_path, (None, None))
-        if key is None or not key.endswith(f"/{fingerprint}"):
-            continue  # new, or loaded under other rules: load it
+        if landed.relative_path not in known:
+            continue  # new: load it
+        content_hash, rules, stat = known[landed.relative_path]
+        if rules != fingerprint:
+            continue  # loaded under other rules: load it again
         if trust_stat and stat == (landed.size, landed.mtime_ns):
             unchanged.append(landed)
-        elif key == f"{landed.content_hash}/{fingerprint}":
+        elif content_hash == landed.content_hash:
             unchanged.append(landed)
             touched.append(landed)
     return unchanged, touched
@@ -747,15 +742,23 @@ def load_table(
     return report
 
 
+def _manifest(con: duckdb.DuckDBPyConnection, table: Table) -> dict[str, tuple[str, str, tuple]]:
+    """{file: (content hash, rules fingerprint, (size, mtime_ns))} of every file of ``table`` in
+    the manifest (size and mtime are None for a file loaded before they were recorded)."""
+    rows = con.execute(
+        f"SELECT _file, file_hash, rules_fingerprint, file_size, file_mtime_ns FROM {MANIFEST_TABLE} "
+        "WHERE table_name = ?",
+        [table.qualified_name],
+    ).fetchall()
+    return {file: (content_hash, rules, (size, mtime)) for file, content_hash, rules, size, mtime in rows}
+
+
 def loaded_files(con: duckdb.DuckDBPyConnection, table: Table) -> dict[str, str]:
     """{file: content hash/rules fingerprint} of every file of ``table`` in the manifest: what
-    decides whether a file is loaded again, and which files staging has not applied yet."""
-    return dict(
-        con.execute(
-            f"SELECT _file, file_hash || '/' || rules_fingerprint FROM {MANIFEST_TABLE} WHERE table_name = ?",
-            [table.qualified_name],
-        ).fetchall()
-    )
+    staging compares to know which files it has not applied yet."""
+    return {
+        file: f"{content_hash}/{rules}" for file, (content_hash, rules, _) in _manifest(con, table).items()
+    }
 
 
 def _forget_files(con: duckdb.DuckDBPyConnection, table: Table, relative_paths: list[str]) -> None:

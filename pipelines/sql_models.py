@@ -181,6 +181,12 @@ def dependency_order(models: dict[str, SqlModel]) -> list[SqlModel]:
 MONEY_MACRO = "CREATE OR REPLACE TEMP MACRO money(x) AS CAST(round_even(x, 6) AS DECIMAL(38, 6))"
 
 
+def definition(sql: str) -> str:
+    """What decides a query's result besides the tables it reads: its SQL and the macros it runs
+    with (the text its data version is computed from, ``pipelines.versions``)."""
+    return f"{MONEY_MACRO}\n{sql}"
+
+
 def use_model_schemas(con: duckdb.DuckDBPyConnection) -> None:
     """Let SQL name any model or staged table without a schema (the layers are the search path)
     and use the ``money()`` rounding rule."""

@@ -65,6 +65,13 @@ def ingest(warehouse: WarehouseResource, *tables: str, raise_on_error: bool = Tr
     )
 
 
+def forced_rebuild(warehouse: WarehouseResource) -> WarehouseResource:
+    """The same warehouse with ``full_rebuild``: every version ignored (EE_FULL_REBUILD=1)."""
+    return WarehouseResource(
+        landing_dir=warehouse.landing_dir, warehouse_dir=warehouse.warehouse_dir, full_rebuild=True
+    )
+
+
 def query(warehouse: WarehouseResource, sql: str, exact: bool = False) -> list[tuple]:
     """Rows of ``sql`` on the working database. Money (DECIMAL) comes back as float so that
     hand-computed expectations compare with ``pytest.approx``; ``exact=True`` keeps Decimal."""

@@ -16,10 +16,9 @@ import duckdb
 import pytest
 
 from assets.definitions import sql_models
-from assets.resources import WarehouseResource
 from pipelines.contract import table
 from pipelines.staging import staging_sql, staging_table_name
-from tests.conftest import ingest, materialization_metadata, materialize_all, query, write
+from tests.conftest import forced_rebuild, ingest, materialization_metadata, materialize_all, query, write
 from tests.golden_fixture import golden_warehouse, land_a_late_ticket
 from tests.test_ingest import ACCOUNTS_HEADER, account
 from tests.test_reproducibility import differences
@@ -171,8 +170,5 @@ def test_an_untouched_file_is_not_read_again_and_a_touched_one_is_hashed(landing
     os.utime(path, ns=(stamp, stamp))
     ingest(warehouse, "crm__accounts")
     assert names(warehouse) == [("A1", "One")]
-    forced = WarehouseResource(
-        landing_dir=warehouse.landing_dir, warehouse_dir=warehouse.warehouse_dir, full_rebuild=True
-    )
-    ingest(forced, "crm__accounts")
+    ingest(forced_rebuild(warehouse), "crm__accounts")
     assert names(warehouse) == [("A1", "Uno")]

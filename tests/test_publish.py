@@ -19,7 +19,7 @@ from assets.resources import WarehouseResource
 from pipelines.ge_duckdb import load_suites
 from pipelines.publish import PII_COLUMNS, PublishError, publish
 from pipelines.sql_models import use_model_schemas
-from tests.conftest import materialize_all, write
+from tests.conftest import forced_rebuild, materialize_all, write
 from tests.golden_fixture import private_copy, publish_golden
 
 MARTS = [m for m in sql_models.values() if m.layer == "marts"]
@@ -292,13 +292,6 @@ def test_a_sqlalchemy_client_reads_the_readme_queries_read_only_while_a_run_publ
 
 def published_marts_content(warehouse: WarehouseResource) -> dict[str, list[tuple]]:
     return {m.name: published(warehouse, f"SELECT * FROM {m.name} ORDER BY ALL") for m in MARTS}
-
-
-def forced_rebuild(warehouse: WarehouseResource) -> WarehouseResource:
-    """The same warehouse with ``full_rebuild``: every version ignored (EE_FULL_REBUILD=1)."""
-    return WarehouseResource(
-        landing_dir=warehouse.landing_dir, warehouse_dir=warehouse.warehouse_dir, full_rebuild=True
-    )
 
 
 def test_rerunning_everything_on_the_same_landing_data_rebuilds_identical_marts(warehouse):
