@@ -47,7 +47,12 @@ def _shared_user_agent() -> str:
     """
     import duckdb_engine
     import sqlalchemy
+    import sqlalchemy.orm  # noqa: F401  (see below)
 
+    # sqlalchemy.orm too: Dagster's event log queries (SQLAlchemy core, this thread) look up the
+    # ORM's inspectors once it is imported, so a background import of it by Great Expectations
+    # must never be half done while a step writes an event (seen: "partially initialized module
+    # 'sqlalchemy.orm.exc'").
     return f"duckdb_engine/{duckdb_engine.__version__}(sqlalchemy/{sqlalchemy.__version__})"
 
 
