@@ -27,10 +27,12 @@ from dagster import (
 
 from assets.quality_checks import RUN_FILE, run_report_dir, stamp_published
 from assets.resources import PLATFORM_OWNER, WAREHOUSE_POOL, WarehouseResource
+from assets.settings_tables import CLOSED_PERIODS_KEY
+from pipelines import closing
 from pipelines.ingest import manifest_fingerprint
 from pipelines.publish import CURRENT, PublishError, link_stable_paths, publish
 from pipelines.sql_models import SqlModel, use_model_schemas
-from pipelines.versions import versions
+from pipelines.versions import fingerprint, versions
 
 PUBLISHED_KEY = AssetKey(["published", "marts"])
 
@@ -68,24 +70,36 @@ def check_outcomes(context: AssetExecutionContext, check_keys: list[AssetCheckKe
     return passed, warned
 
 
-def require_marts_built_by_this_run(context: AssetExecutionContext, mart_keys: list[AssetKey]) -> None:
-    """Refuse to publish marts that another run rebuilt after this run checked them.
-
-    Runs are queued one at a time (``config/dagster.yaml``), but a run started outside the queue
-    (``dagster asset materialize``) shares the working database step by step through the pool.
-    """
-    latest = context.instance.get_latest_materialization_events(mart_keys)
-    rebuilt = sorted(
+def require_built_by_this_run(
+    context: AssetExecutionContext, keys: list[AssetKey], why: str, hint: str
+) -> None:
+    """Refuse to publish when the latest materialization of one of ``keys`` is another run's."""
+    latest = context.instance.get_latest_materialization_events(keys)
+    others = sorted(
         f"{key.to_user_string()} (run {event.run_id[:8]})"
         for key, event in latest.items()
         if event is not None and event.run_id != context.run.run_id
     )
-    if rebuilt:
-        raise Failure(
-            description="publish refused: rebuilt by another run after this run's checks: "
-            + ", ".join(rebuilt),
-            metadata={"hint": "that run publishes when its own checks pass"},
-        )
+    if others:
+        raise Failure(description=f"publish refused: {why}: " + ", ".join(others), metadata={"hint": hint})
+
+
+def require_inputs_built_by_this_run(context: AssetExecutionContext, mart_keys: list[AssetKey]) -> None:
+    """Refuse to publish marts that another run rebuilt after this run checked them, or closed
+    months that this run did not read (a run without the ``period_close`` step would serve a
+    stale close, or record an earlier run's close request again).
+
+    Runs are queued one at a time (``config/dagster.yaml``), but a run started outside the queue
+    (``dagster asset materialize``) shares the working database step by step through the pool.
+    """
+    require_built_by_this_run(
+        context, mart_keys, "rebuilt by another run after this run's checks",
+        "that run publishes when its own checks pass",
+    )  # fmt: skip
+    require_built_by_this_run(
+        context, [CLOSED_PERIODS_KEY], "the closed months were read by another run, not this one",
+        "materialize staging/closed_periods (the period_close step) in the same run as the marts",
+    )  # fmt: skip
 
 
 REPORT_DIR = "validation"  # inside a publication folder
@@ -117,13 +131,27 @@ def link_current_report(warehouse: WarehouseResource, run_folder: Path, publish_
         legacy.unlink()
 
 
+def published_versions(con, marts: list[SqlModel]) -> dict[str, str | None]:
+    """What each mart's publication is made from: its version, and for a month-grained mart
+    the close history too (it decides which of its rows are served frozen)."""
+    found = versions(con, [*(m.relation for m in marts), closing.STATE_TABLE])
+    closes = found[closing.STATE_TABLE]
+    frozen = {m.name for m in closing.month_grained(marts)}
+    return {
+        m.name: fingerprint(found[m.relation], closes)
+        if m.name in frozen and found[m.relation]
+        else found[m.relation]
+        for m in marts
+    }
+
+
 def build_publish_asset(marts: list[SqlModel], check_keys: list[AssetCheckKey]) -> AssetsDefinition:
     mart_keys = [AssetKey([m.layer, m.name]) for m in marts]
 
     @asset(
         key=PUBLISHED_KEY,
         group_name="published",
-        deps=mart_keys,
+        deps=[*mart_keys, CLOSED_PERIODS_KEY],
         kinds={"duckdb", "parquet"},
         owners=[PLATFORM_OWNER],
         pool=WAREHOUSE_POOL,
@@ -135,20 +163,23 @@ def build_publish_asset(marts: list[SqlModel], check_keys: list[AssetCheckKey]) 
     )
     def published_marts(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
         passed, warned = check_outcomes(context, check_keys)
-        require_marts_built_by_this_run(context, mart_keys)
+        require_inputs_built_by_this_run(context, mart_keys)
         run_folder = run_report_dir(warehouse, context.run.run_id)
         with warehouse.connect() as con:
             fingerprint = manifest_fingerprint(con)
             use_model_schemas(con)
-            mart_versions = versions(con, [m.relation for m in marts])
             try:
+                state = closing.read_state(con)
+                closing.refuse_month_in_progress(con, state)
                 publication = publish(
-                    con, marts, Path(warehouse.warehouse_dir), fingerprint, passed, warned,
+                    con, closing.served_marts(con, marts, state), Path(warehouse.warehouse_dir),
+                    fingerprint, passed, warned,
                     before_switch=report_into_publication(run_folder),
                     # A forced rebuild republishes every mart: no version is trusted.
-                    mart_versions=None if warehouse.full_rebuild else {m.name: mart_versions[m.relation] for m in marts},
+                    mart_versions=None if warehouse.full_rebuild else published_versions(con, marts),
+                    ledger=lambda publish_id: closing.write_ledger(con, marts, publish_id),
                 )  # fmt: skip
-            except PublishError as error:
+            except (PublishError, closing.ClosingError) as error:
                 raise Failure(description=str(error)) from error
         if publication is None:
             current = Path(warehouse.warehouse_dir, CURRENT).resolve().name

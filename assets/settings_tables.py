@@ -21,6 +21,9 @@ from pipelines.versions import fingerprint, record_version
 
 RUN_SETTINGS_KEY = AssetKey(["staging", "run_settings"])
 ENGAGEMENT_WEIGHTS_KEY = AssetKey(["staging", "engagement_weights"])
+# Written by the month-end close's asset (assets/closing.py), from the current publication.
+CLOSED_PERIODS_KEY = AssetKey(["staging", "closed_periods"])
+CLOSED_MONTH_MRR_KEY = AssetKey(["staging", "closed_month_mrr"])
 
 
 def replace_settings_table(con: duckdb.DuckDBPyConnection, name: str, select: str) -> None:
@@ -134,4 +137,6 @@ EXTERNAL_SETTINGS_TABLES = {
     "run_settings": RUN_SETTINGS_KEY,
     "engagement_weights": ENGAGEMENT_WEIGHTS_KEY,
     **{name: AssetKey(["staging", name]) for name in CODE_TABLES},
+    "closed_periods": CLOSED_PERIODS_KEY,
+    "closed_month_mrr": CLOSED_MONTH_MRR_KEY,
 }

@@ -104,23 +104,28 @@ def markdown(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def write_benchmarks_md(results: list[dict]) -> None:
+def replace_block(markers: tuple[str, str], heading: str, table: str) -> None:
+    """Put ``table`` between ``markers`` in BENCHMARKS.md (a new section ``heading`` at the end
+    the first time), leaving the prose around it alone."""
     path = REPO / "BENCHMARKS.md"
     text = path.read_text()
-    start, end = MARKERS
-    block = f"{start}\n{markdown(results)}\n{end}"
+    start, end = markers
+    block = f"{start}\n{table}\n{end}"
     if start in text:
         text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
     else:
-        text = text.rstrip("\n") + "\n\n## Incremental runs\n\n" + block + "\n"
+        text = text.rstrip("\n") + f"\n\n## {heading}\n\n" + block + "\n"
     path.write_text(text)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--scales", type=float, nargs="+", default=[1, 3, 10])
+def run_benchmark(
+    argv, doc: str, default_scales: list[float], bench_scale, markdown, name: str, section
+) -> None:
+    """The command line of a run-time benchmark (``--scales``, ``--repeats``, ``--cache``,
+    ``--no-write``): measure each scale, print the table, keep ``bench/results/<name>.json`` and
+    put the table into BENCHMARKS.md (``section``: its markers and heading)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scales", type=float, nargs="+", default=default_scales)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--cache", type=Path, default=REPO / "bench" / ".cache")
     parser.add_argument("--no-write", action="store_true", help="print the table, change no file")
@@ -129,8 +134,14 @@ def main(argv: list[str] | None = None) -> None:
     print(markdown(results))
     if not args.no_write:
         RESULTS.mkdir(parents=True, exist_ok=True)
-        (RESULTS / "incremental.json").write_text(json.dumps(results, indent=1) + "\n")
-        write_benchmarks_md(results)
+        (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
+        replace_block(*section, markdown(results))
+
+
+def main(argv: list[str] | None = None) -> None:
+    run_benchmark(
+        argv, __doc__, [1, 3, 10], bench_scale, markdown, "incremental", (MARKERS, "Incremental runs")
+    )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The measured tasks of the benchmark, one per process (so peak memory is the task's own).
 
     python -m bench.tasks generate LANDING SCALE SEED       the sample data
-    python -m bench.tasks pipeline LANDING WAREHOUSE     full or incremental run of `everything`
+    python -m bench.tasks pipeline LANDING WAREHOUSE [close|reopen YYYY-MM]   a run of `everything`
     python -m bench.tasks floor LANDING DATABASE         the same code and SQL, one connection
     python -m bench.tasks pandas LANDING OUT_DIR         vectorized pandas (bench.pandas_baseline)
     python -m bench.tasks polars LANDING OUT_DIR         lazy polars (bench.polars_baseline)
@@ -31,8 +31,10 @@ def generate(landing: str, scale: str, seed: str) -> dict:
     return {"seconds": time.perf_counter() - started}
 
 
-def pipeline(landing: str, warehouse_dir: str) -> dict:
-    """The `everything` job in process, as `python -m cli.run` runs it; time per stage."""
+def pipeline(landing: str, warehouse_dir: str, action: str = "", month: str = "") -> dict:
+    """The `everything` job in process, as `python -m cli.run` runs it; time per stage. With
+    ``action`` (close or reopen) and ``month``, the run closes or reopens months as
+    `bash scripts/ee close|reopen` does."""
     from dagster import DagsterInstance
 
     from assets.definitions import all_checks, defs
@@ -45,13 +47,20 @@ def pipeline(landing: str, warehouse_dir: str) -> dict:
         "intermediate": "sql_models",
         "marts": "sql_models",
         "published": "publish",
+        "period_close": "staging",
     }
+    close = (
+        {"action": action, "month": month, "reason": "benchmark", "requested_by": "bench"} if action else {}
+    )
     warehouse = WarehouseResource(landing_dir=landing, warehouse_dir=warehouse_dir)
     started = time.perf_counter()
     with DagsterInstance.ephemeral() as instance:
         result = defs.resolve_job_def("everything").execute_in_process(
             instance=instance, resources={"warehouse": warehouse},
-            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+            run_config={
+                "loggers": {"console": {"config": {"log_level": "ERROR"}}},
+                "ops": {"period_close": {"config": close}},
+            },
         )  # fmt: skip
     wall = time.perf_counter() - started
     if not result.success:

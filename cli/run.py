@@ -1,11 +1,16 @@
 """Run the whole pipeline once, in this process, and print what it built.
 
     python -m cli.run [--sample-scale 1] [--seed 7]
+    python -m cli.run --close 2026-09 --reason "September signed off"
+    python -m cli.run --reopen 2026-08 --reason "late invoices of August"
 
 With ``--sample-scale`` a sample landing folder is generated first if ``EE_LANDING_DIR`` does
-not exist yet (an existing folder is never touched). The run itself is the ``everything`` job of
-the code location, the same job that ``dagster job execute -m assets.definitions -j
-everything`` and ``dagster asset materialize -m assets.definitions --select '*'`` run.
+not exist yet (an existing folder is never touched). ``--close`` closes a month and every
+earlier one, ``--reopen`` reopens a month and every later one (README, "Month-end close"); the
+run that records the action publishes, and that publication freezes or releases the months.
+The run itself is the ``everything`` job of the code location, the same job that ``dagster job
+execute -m assets.definitions -j everything`` and ``dagster asset materialize -m
+assets.definitions --select '*'`` run.
 
 The run is recorded in the Dagster instance that the UI shows ($DAGSTER_HOME), and it waits for
 its turn behind any run of that instance in progress or queued (see cli/instance.py).
@@ -14,6 +19,7 @@ its turn behind any run of that instance in progress or queued (see cli/instance
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
@@ -24,10 +30,12 @@ from pathlib import Path
 import duckdb
 from dagster import DagsterInstance, JobDefinition
 
+from assets.closing import STEP_NAME as PERIOD_CLOSE_STEP
 from assets.resources import WarehouseResource, warehouse_from_env
 from cli.environment import ENVIRONMENT_HELP
 from cli.instance import command_line_tags, dagster_home, wait_for_turn
 from cli.progress import CHECKS_STAGE, stage_progress_logger
+from pipelines.closing import ClosingError, PeriodAction
 from pipelines.contract import TABLES
 from pipelines.ingest import QUARANTINE_TABLE, raw_table_name
 from pipelines.staging import staging_table_name
@@ -46,13 +54,19 @@ def summary_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int, in
     return rows
 
 
-def published_summary(warehouse: WarehouseResource) -> tuple[str, list[tuple[str, int]]]:
-    """The latest publication's id and (mart, rows), read from marts.duckdb as a BI client would."""
+def published_summary(warehouse: WarehouseResource) -> tuple[str, list[tuple[str, int]], str]:
+    """The latest publication's id, (mart, rows) and its closed months, read from marts.duckdb as
+    a BI client would."""
     with duckdb.connect(str(warehouse.published_db_path), read_only=True) as con:
         publish_id, row_counts = con.execute(
             "SELECT publish_id, row_counts FROM publish_log ORDER BY published_at DESC LIMIT 1"
         ).fetchall()[0]
-    return publish_id, sorted(json.loads(row_counts).items())
+        closed = con.execute(
+            "SELECT (SELECT strftime(closed_through, '%Y-%m') FROM period_closes ORDER BY event_id DESC LIMIT 1), "
+            "(SELECT count(*) FROM restatements WHERE status = 'pending')"
+        ).fetchone()
+    months = f"closed through {closed[0]}, pending restatements {closed[1]}" if closed[0] else "none closed"
+    return publish_id, sorted(json.loads(row_counts).items()), months
 
 
 def recomputation(result) -> str:
@@ -74,7 +88,7 @@ def print_summary(warehouse: WarehouseResource, seconds: float, evaluations: lis
     """Tables loaded, then each published mart with its rows and checks, then where things are."""
     with duckdb.connect(str(warehouse.working_db_path), read_only=True) as con:
         rows = summary_rows(con)
-    publish_id, marts = published_summary(warehouse)
+    publish_id, marts, months = published_summary(warehouse)
     checks: dict[tuple[str, bool], int] = Counter(
         (e.asset_key.path[-1], e.passed) for e in evaluations if e.asset_key.path[0] == "marts"
     )
@@ -90,6 +104,7 @@ def print_summary(warehouse: WarehouseResource, seconds: float, evaluations: lis
         f"{sum(r[2] for r in rows):,d} quarantined; checks passed {passed}, failed "
         f"{len(evaluations) - passed} (non-blocking); publication {publish_id}; {seconds:.1f}s\n"
         f"published marts: {warehouse.published_db_path} and {warehouse.parquet_dir}/<mart>/\n"
+        f"months:          {months}\n"
         f"check report:    {warehouse.validation_dir / 'index.html'}"
     )
 
@@ -110,7 +125,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--sample-scale", type=float, help="generate a sample first if missing")
     parser.add_argument("--seed", type=int, default=7)
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--close", metavar="YYYY-MM", help="close this month and every earlier one")
+    action.add_argument("--reopen", metavar="YYYY-MM", help="reopen this month and every later one")
+    parser.add_argument("--reason", default="", help="why (required with --close or --reopen)")
     args = parser.parse_args(argv)
+    run_config = {"loggers": {"progress": {}}}
+    if args.close or args.reopen:
+        name, month = ("close", args.close) if args.close else ("reopen", args.reopen)
+        try:
+            PeriodAction.parse(name, month, args.reason, getpass.getuser())
+        except ClosingError as error:
+            parser.error(str(error))
+        config = {"action": name, "month": month, "reason": args.reason, "requested_by": getpass.getuser()}
+        run_config["ops"] = {PERIOD_CLOSE_STEP: {"config": config}}
 
     warehouse = warehouse_from_env()
     started = time.perf_counter()
@@ -132,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
             instance=instance,
             resources={"warehouse": warehouse},
             raise_on_error=False,
-            run_config={"loggers": {"progress": {}}},
+            run_config=run_config,
             tags=command_line_tags(),
         )
     evaluations = result.get_asset_check_evaluations()

@@ -116,6 +116,16 @@ def contract_violations(con: duckdb.DuckDBPyConnection, mart: SqlModel) -> list[
     return problems
 
 
+def _refuse_violations(con: duckdb.DuckDBPyConnection, marts: list[SqlModel]) -> None:
+    violations = {m.name: contract_violations(con, m) for m in marts}
+    violations = {name: problems for name, problems in violations.items() if problems}
+    if violations:
+        raise PublishError(
+            "publish refused, contract violations: "
+            + "; ".join(f"{name}: {', '.join(problems)}" for name, problems in violations.items())
+        )
+
+
 def masking(column: str, data_type: str) -> tuple[str, str | None]:
     """(select expression, "this value holds an e-mail address" predicate) for one column.
 
@@ -239,6 +249,7 @@ def publish(
     checks_failed: int,
     before_switch: Callable[[Path, str], None] | None = None,
     mart_versions: dict[str, str | None] | None = None,
+    ledger: Callable[[str], list[SqlModel]] | None = None,
 ) -> Publication | None:
     """Enforce the contracts, write a new publication folder, switch ``current`` to it.
 
@@ -250,14 +261,12 @@ def publish(
     marts that did not change from the previous one instead of copying them again; when nothing
     changed at all (same versions, same code, same inputs, same check results) no publication is
     made and None is returned: the current one already is this result.
+
+    ``ledger(publish_id)`` writes tables that record the publication itself (the month-end
+    close's ``period_closes`` and ``restatements``, ``pipelines.closing``) and returns them; they
+    are published like the marts, never carried over.
     """
-    violations = {m.name: contract_violations(con, m) for m in marts}
-    violations = {name: problems for name, problems in violations.items() if problems}
-    if violations:
-        raise PublishError(
-            "publish refused, contract violations: "
-            + "; ".join(f"{name}: {', '.join(problems)}" for name, problems in violations.items())
-        )
+    _refuse_violations(con, marts)
     warehouse_dir = Path(warehouse_dir)
     state = {
         "code_version": code_version(),
@@ -280,8 +289,10 @@ def publish(
         con.execute(f"ATTACH {literal(str(folder / DB_NAME))} AS candidate")
         if unchanged and not _attach_prior(con, previous_folder):
             unchanged = set()
+        records = ledger(publish_id) if ledger is not None else []
+        _refuse_violations(con, records)
         row_counts, redactions = {}, {}
-        for mart in marts:
+        for mart in [*marts, *records]:
             if mart.name in unchanged:
                 row_counts[mart.name] = _carry_over(con, mart, folder, previous_folder)
                 masked = previous_state["redactions"].get(mart.name)

@@ -19,7 +19,7 @@ from tests.golden_fixture import write_golden_landing
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "ee"
-SUBCOMMANDS = ("run", "test", "ui", "bench", "sql", "python", "lint")
+SUBCOMMANDS = ("run", "close", "reopen", "test", "ui", "bench", "sql", "python", "lint")
 # How the code reads a variable: os.environ.get / os.environ[...] / os.getenv in Python, ${...} in bash.
 PYTHON_READ = re.compile(r"""(?:environ\.get\(|environ\[|getenv\()\s*["'](EE_[A-Z_]+)""")
 BASH_READ = re.compile(r"\$\{(EE_[A-Z_]+)")
@@ -101,6 +101,23 @@ def test_run_help_is_the_run_commands_help_with_its_environment_variables(fake_u
     pipeline_reads = variables_read("pipelines/*.py", "assets/*.py", pattern=PYTHON_READ)
     for variable in pipeline_reads | {"EE_SAMPLE_SCALE", "DAGSTER_HOME"}:
         assert re.search(rf"^  {variable}\s", completed.stdout, flags=re.MULTILINE), variable
+
+
+def test_close_refuses_a_malformed_request_before_running_anything(fake_uv, tmp_path):
+    completed = ee(fake_uv, "close", "2025-13", "--reason", "x", EE_WAREHOUSE_DIR=str(tmp_path / "w"))
+    assert completed.returncode == 2
+    assert "month '2025-13': expected YYYY-MM" in completed.stderr
+    missing = ee(fake_uv, "reopen", "2025-01", EE_WAREHOUSE_DIR=str(tmp_path / "w"))
+    assert missing.returncode == 2 and "reopen 2025-01: a reason is required" in missing.stderr
+    assert not (tmp_path / "w").exists()
+
+
+def test_close_runs_publishes_and_says_what_is_closed(tmp_path, monkeypatch, capsys):
+    write_golden_landing(tmp_path / "landing")
+    monkeypatch.setenv("EE_LANDING_DIR", str(tmp_path / "landing"))
+    monkeypatch.setenv("EE_WAREHOUSE_DIR", str(tmp_path / "warehouse"))
+    assert run_command.main(["--close", "2025-02", "--reason", "February signed off"]) == 0
+    assert "months:          closed through 2025-02, pending restatements 0" in capsys.readouterr().out
 
 
 def test_sql_queries_the_published_marts_and_lists_them_without_a_query(fake_uv, published):

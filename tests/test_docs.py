@@ -1,6 +1,7 @@
 """The documentation names everything the pipeline reads and publishes.
 
 - docs/metrics.md, section "Published marts": one table row per mart of ``sql/marts/_models.yml``
+  and per ledger table of the month-end close (``pipelines.closing``)
   (``| `mart` | grain | columns | notes |``), naming its grain and every column, and nothing the
   mart does not publish. Its "Planned (not yet published)" table must not list as planned a
   column that ``_models.yml`` now publishes.
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import yaml
 
+from pipelines.closing import LEDGER_TABLES
 from pipelines.contract import TABLES, Column, Table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -181,7 +183,10 @@ def contract_doc_problems(tables: tuple[Table, ...] | list[Table], doc: str) -> 
 
 
 def load_mart_models() -> dict[str, dict]:
-    return yaml.safe_load(MART_MODELS.read_text())
+    """The marts of ``_models.yml`` and the ledger tables the publish step writes
+    (``pipelines.closing``), as {name: {grain, columns}}."""
+    ledger = {t.name: {"grain": list(t.grain), "columns": dict(t.column_types)} for t in LEDGER_TABLES}
+    return {**yaml.safe_load(MART_MODELS.read_text()), **ledger}
 
 
 # --- the documentation as it is ----------------------------------------------------------------

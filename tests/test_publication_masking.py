@@ -11,6 +11,7 @@ import pytest
 
 from assets.definitions import sql_models
 from assets.resources import WarehouseResource
+from pipelines.closing import LEDGER_TABLES
 from pipelines.publish import REDACTED, PublishError, publish
 from pipelines.sql_models import SqlModel
 from tests.conftest import materialize_all, write
@@ -48,7 +49,7 @@ def test_an_email_in_an_account_name_is_masked_in_any_case_and_every_mart_publis
         r[0]
         for r in published(warehouse_dir, "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")
     }
-    assert tables == {m.name for m in MARTS} | {"publish_log"}
+    assert tables == {m.name for m in [*MARTS, *LEDGER_TABLES]} | {"publish_log"}
     ((redactions,),) = published(warehouse_dir, "SELECT redactions FROM publish_log")
     assert json.loads(redactions) == {"dim_account": {"account_name": 2}}
     for table, column in published(

@@ -4,7 +4,8 @@
 -- account's whole history: any earlier month with MRR > 0 makes it a reactivation.
 -- MRR is DECIMAL(38,6) (exact), so the comparisons are exact: no sub-cent noise can become an
 -- expansion or a contraction. Identity (checked): mrr - mrr of the month before (each at its own
--- rates) = new + reactivation + expansion - contraction - churn + fx_effect + prior_period_adjustment.
+-- rates) = new + reactivation + expansion - contraction - churn + fx_effect + prior_period_adjustment,
+-- where the month before is its published value (frozen, when it is a closed month).
 with months as (
     select
         spine.account_id,
@@ -36,7 +37,16 @@ select
     cast(case when previous_mrr > 0 and mrr > 0 and mrr < previous_mrr then previous_mrr - mrr else 0 end as decimal(38, 6)) as contraction,
     cast(case when previous_mrr > 0 and mrr = 0 then previous_mrr else 0 end as decimal(38, 6)) as churn,
     cast(previous_mrr - previous_mrr_own_rates as decimal(38, 6)) as fx_effect,
-    -- The MRR bridge across a month-end close (docs/metrics.md, "Closing periods"): 0 while no
-    -- month is closed.
-    cast(0 as decimal(38, 6)) as prior_period_adjustment
+    -- The MRR bridge across a month-end close: in the first month after the frozen ones, what the
+    -- recomputed MRR of the month before differs from its published (frozen) MRR; 0 elsewhere.
+    cast(
+        case
+            when month = first_recomputed_month then previous_mrr_own_rates - coalesce(frozen_mrr, 0)
+            else 0
+        end as decimal(38, 6)
+    ) as prior_period_adjustment
 from with_history
+-- first_recomputed_month: the month after the last month served frozen (NULL while no month is
+-- closed); frozen_mrr: each account's MRR as published for that last month.
+cross join closed_periods
+left join closed_month_mrr using (account_id)
