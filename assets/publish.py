@@ -171,6 +171,7 @@ def build_publish_asset(marts: list[SqlModel], check_keys: list[AssetCheckKey]) 
             try:
                 state = closing.read_state(con)
                 closing.refuse_month_in_progress(con, state)
+                closing.refuse_moved_publication(con, Path(warehouse.warehouse_dir))
                 publication = publish(
                     con, closing.served_marts(con, marts, state), Path(warehouse.warehouse_dir),
                     fingerprint, passed, warned,

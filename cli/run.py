@@ -131,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reason", default="", help="why (required with --close or --reopen)")
     args = parser.parse_args(argv)
     run_config = {"loggers": {"progress": {}}}
+    if args.reason and not (args.close or args.reopen):
+        parser.error("--reason goes with --close or --reopen")
     if args.close or args.reopen:
         name, month = ("close", args.close) if args.close else ("reopen", args.reopen)
         try:

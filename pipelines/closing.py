@@ -44,6 +44,7 @@ CLOSED_MONTH_MRR_TABLE = "staging.closed_month_mrr"
 FROZEN = "frozen"  # schema of the frozen rows in the working database
 SERVED = "served"  # schema of the views the publication copies month-grained marts from
 LEDGER = "closing"  # schema of the ledger tables the publication copies
+READ_FROM_TABLE = f"{LEDGER}.read_from"  # the publication this run read the closed months from
 MRR_MART = "mrr_movements"
 # A statement about the boundary at the time of a publication, not a fact of the month: a frozen
 # month's adjustment is what bridged it to the month frozen before it, so it is never restated.
@@ -231,12 +232,16 @@ def prepare(
     )
     frozen_through = events[-1][1] if events else None
     state = ClosingState(frozen_through, after_action(frozen_through, action), action)
-    version = fingerprint(events, action, CODE)
+    for schema in ("staging", FROZEN, LEDGER):
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    _read_ledger(con, folder)
+    # The frozen tables follow the close history, the action, and the marts' contracts (a column
+    # added after a close is NULL in the closed months): the same ones are not copied again.
+    contracts = [(m.name, m.grain, m.column_types) for m in month_grained(marts)]
+    version = fingerprint(events, action, contracts, CODE)
     tables = [STATE_TABLE, CLOSED_MONTH_MRR_TABLE, *(f"{FROZEN}.{m.name}" for m in month_grained(marts))]
     if not rebuild and set(versions(con, tables).values()) == {version}:
         return state
-    for schema in ("staging", FROZEN, LEDGER):
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     a = action
     con.execute("BEGIN TRANSACTION")  # the tables and their versions change together
     try:
@@ -256,8 +261,6 @@ def prepare(
             f"CREATE OR REPLACE TABLE {CLOSED_MONTH_MRR_TABLE} AS SELECT account_id, mrr AS frozen_mrr "
             f"FROM {FROZEN}.{MRR_MART} WHERE month = (SELECT serve_through FROM {STATE_TABLE})"
         )
-        for table in LEDGER_TABLES:
-            _copy_published(con, table, folder, f"{LEDGER}.prior_{table.name}", "true")
         for table in tables:
             record_version(con, table, version)
         con.execute("COMMIT")
@@ -265,6 +268,35 @@ def prepare(
         con.execute("ROLLBACK")
         raise
     return state
+
+
+def _read_ledger(con: duckdb.DuckDBPyConnection, folder: Path | None) -> None:
+    """Every run: the current publication's ledger tables (small; ``restatements`` changes with
+    every publication, so a copy is never kept across runs) and which publication was read."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in LEDGER_TABLES:
+            _copy_published(con, table, folder, f"{LEDGER}.prior_{table.name}", "true")
+        read = literal(folder.name) if folder else "NULL"
+        con.execute(
+            f"CREATE OR REPLACE TABLE {READ_FROM_TABLE} AS SELECT CAST({read} AS VARCHAR) AS publish_id"
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def refuse_moved_publication(con: duckdb.DuckDBPyConnection, warehouse_dir: Path) -> None:
+    """The publication this run read its closed months and ledger from must still be current:
+    publishing over another one would drop what that one recorded."""
+    read = con.execute(f"SELECT publish_id FROM {READ_FROM_TABLE}").fetchone()[0]
+    folder = current_publication(warehouse_dir)
+    now = folder.name if folder else None
+    if read != now:
+        raise ClosingError(
+            f"publication {now} became current after this run read the closed months from {read}: run again"
+        )
 
 
 def read_state(con: duckdb.DuckDBPyConnection) -> ClosingState:
@@ -331,7 +363,8 @@ def differences_sql(mart: SqlModel, through: str) -> str:
     pairs = ", ".join(
         f"f.{ident(c)} AS {ident('f_' + c)}, r.{ident(c)} AS {ident('r_' + c)}" for c, _ in compared
     )
-    on = " AND ".join(f"f.{ident(g)} = r.{ident(g)}" for g in grain)
+    sides = "f._row IS NOT DISTINCT FROM r._row AS same_rows"  # FALSE: a row on one side only
+    on = " AND ".join(f"f.{ident(g)} IS NOT DISTINCT FROM r.{ident(g)}" for g in grain)
     row_key = "json_object(" + ", ".join(f"{literal(g)}, {ident(g)}" for g in grain) + ")::VARCHAR"
     cells = []
     for column, data_type in compared:
@@ -340,6 +373,7 @@ def differences_sql(mart: SqlModel, through: str) -> str:
         differs = f"{old} IS DISTINCT FROM {new}"
         if data_type.startswith("DECIMAL"):
             differs += f" AND ({old} IS NULL OR {new} IS NULL OR abs({new} - {old}) >= {MONEY_TOLERANCE})"
+        differs = f"NOT same_rows OR ({differs})"
         cells.append(
             f"SELECT {literal(mart.name)} AS mart, {row_key} AS row_key, {literal(column)} AS column_name, "
             f"{MONTH}, CAST({old} AS VARCHAR) AS closed_value, CAST({new} AS VARCHAR) AS recomputed_value, "
@@ -347,9 +381,9 @@ def differences_sql(mart: SqlModel, through: str) -> str:
             f"FROM joined WHERE {differs}"
         )
     return (
-        f"WITH f AS (SELECT * FROM {FROZEN}.{ident(mart.name)} WHERE {MONTH} <= {through}), "
-        f"r AS (SELECT {recomputed} FROM {mart.relation} WHERE {MONTH} <= {through}), "
-        f"joined AS (SELECT {keys}, {pairs} FROM f FULL JOIN r ON {on}) " + " UNION ALL ".join(cells)
+        f"WITH f AS (SELECT *, true AS _row FROM {FROZEN}.{ident(mart.name)} WHERE {MONTH} <= {through}), "
+        f"r AS (SELECT {recomputed}, true AS _row FROM {mart.relation} WHERE {MONTH} <= {through}), "
+        f"joined AS (SELECT {keys}, {sides}, {pairs} FROM f FULL JOIN r ON {on}) " + " UNION ALL ".join(cells)
     )
 
 

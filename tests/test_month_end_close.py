@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import getpass
 import json
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -24,9 +25,17 @@ from dagster import AssetSelection, DagsterInstance, materialize
 
 from assets.definitions import all_assets, all_checks, defs, marts
 from assets.settings_tables import CLOSED_MONTH_MRR_KEY, CLOSED_PERIODS_KEY
-from pipelines.closing import NOT_COMPARED, ClosingError, PeriodAction, month_grained
+from pipelines.closing import (
+    NOT_COMPARED,
+    ClosingError,
+    PeriodAction,
+    differences_sql,
+    month_grained,
+    prepare,
+)
+from pipelines.sql_models import SqlModel
 from tests.conftest import failure_message, forced_rebuild, materialization_metadata, materialize_all, write
-from tests.golden_fixture import golden_warehouse
+from tests.golden_fixture import golden_warehouse, land_a_late_ticket
 
 FEBRUARY = date(2025, 2, 1)
 MONTH_GRAINED = month_grained(marts)
@@ -106,6 +115,19 @@ def story(tmp_path_factory) -> dict:
     }
     truth = {m.name: table(never_closed, m) for m in marts}
 
+    # A plain daily run that changes an open month only (a late March ticket): the pending cells
+    # keep the publication that first saw them.
+    land_a_late_ticket(Path(warehouse.landing_dir))
+    land_a_late_ticket(Path(never_closed.landing_dir))
+    daily = run(warehouse)
+    assert daily.success, failure_message(daily)
+    materialize_all(never_closed)
+    later = {
+        "publish_id": publish_id(warehouse),
+        "restatements": published(warehouse, "SELECT * FROM restatements ORDER BY ALL"),
+    }
+    truth_later = {m.name: table(never_closed, m) for m in marts}
+
     rebuilt = run(forced_rebuild(warehouse))  # a full rebuild still serves the frozen months
     assert rebuilt.success, failure_message(rebuilt)
     rebuilt_closed = closed(warehouse)
@@ -123,6 +145,8 @@ def story(tmp_path_factory) -> dict:
         "signed_off": signed_off,
         "restated": restated,
         "truth": truth,
+        "later": later,
+        "truth_later": truth_later,
         "rebuilt_closed": rebuilt_closed,
         "reopened": reopened,
         "never_closed": never_closed,
@@ -238,6 +262,12 @@ def test_restatements_list_exactly_the_changed_cells(story):
     assert money[0][3:7] == (FEBRUARY, "250.000000", "350.000000", 100.0)
 
 
+def test_a_pending_cell_keeps_the_publication_that_first_saw_it(story):
+    later = story["later"]
+    assert later["publish_id"] != story["restated"]["publish_id"]  # the March ticket published
+    assert later["restatements"] == story["restated"]["restatements"]
+
+
 def test_the_pending_restatements_check_warns_with_count_and_largest_difference(story):
     listed = listed_restatements(story["restated"]["restatements"])
     for mart in MONTH_GRAINED:
@@ -273,7 +303,7 @@ def test_the_mrr_bridge_holds_from_the_published_previous_month(story):
 
 def test_reopen_publishes_the_recomputed_months_and_applies_the_restatements(story):
     reopened = story["reopened"]
-    assert reopened["marts"] == story["truth"]
+    assert reopened["marts"] == story["truth_later"]
     signed_off = listed_restatements(story["restated"]["restatements"])
     assert listed_restatements(reopened["restatements"]) == signed_off
     assert {(r[7], r[8]) for r in reopened["restatements"]} == {(story["restated"]["publish_id"], "applied")}
@@ -363,3 +393,41 @@ def test_what_cannot_be_closed_or_reopened_is_refused_and_the_ui_job_closes(tmp_
 def test_a_malformed_request_is_refused_before_any_run(action, month, reason, message):
     with pytest.raises(ClosingError, match=message):
         PeriodAction.parse(action, month, reason, "someone")
+
+
+def test_a_row_on_one_side_only_is_restated_in_every_column_even_where_it_is_null(tmp_path):
+    mart = SqlModel(
+        name="m", layer="marts", path=tmp_path, sql="", depends_on=(), grain=("account_id", "month"),
+        column_types={"account_id": "VARCHAR", "month": "DATE", "amount": "DECIMAL(38,6)", "ratio": "DOUBLE"},
+    )  # fmt: skip
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        con.execute("CREATE SCHEMA frozen; CREATE SCHEMA marts")
+        columns = "(account_id VARCHAR, month DATE, amount DECIMAL(38,6), ratio DOUBLE)"
+        con.execute(f"CREATE TABLE frozen.m {columns}; CREATE TABLE marts.m {columns}")
+        con.execute(
+            "INSERT INTO frozen.m VALUES ('gone', '2025-01-01', 0, NULL), ('kept', '2025-01-01', 1.000000, 0.5)"
+        )
+        con.execute(
+            "INSERT INTO marts.m VALUES ('new', '2025-01-01', NULL, NULL), ('kept', '2025-01-01', 1.004999, 0.5)"
+        )
+        cells = differences_sql(mart, "DATE '2025-01-01'")
+        found = con.execute(
+            f"SELECT row_key, column_name, closed_value, recomputed_value FROM ({cells}) ORDER BY ALL"
+        ).fetchall()
+    assert found == [
+        ('{"account_id":"gone","month":"2025-01-01"}', "amount", "0.000000", None),
+        ('{"account_id":"gone","month":"2025-01-01"}', "ratio", None, None),
+        ('{"account_id":"new","month":"2025-01-01"}', "amount", None, None),
+        ('{"account_id":"new","month":"2025-01-01"}', "ratio", None, None),
+    ]  # and kept's amount moved by less than half a cent: not restated
+
+
+def test_a_column_added_after_a_close_is_null_in_the_closed_months(story, tmp_path):
+    economics = next(m for m in MONTH_GRAINED if m.name == "account_month_economics")
+    extended = replace(economics, column_types={**economics.column_types, "zz_added": "DOUBLE"})
+    contracts = [extended if m is economics else m for m in marts]
+    with duckdb.connect(str(tmp_path / "working.duckdb")) as con:
+        for extended_marts in (marts, contracts):  # the second call must copy again
+            prepare(con, Path(story["warehouse"].warehouse_dir), extended_marts, None)
+        nulls = con.execute("SELECT count(*), count(zz_added) FROM frozen.account_month_economics").fetchone()
+    assert nulls[0] > 0 and nulls[1] == 0
