@@ -133,13 +133,14 @@ def _pending_check(mart: SqlModel) -> AssetChecksDefinition:
                 con, f"{mart.relation}:pending_restatements", definition(query), reads, context.run.run_id,
                 not warehouse.full_rebuild, lambda: closing.pending_restatements(con, mart),
             )  # fmt: skip
-        largest = result["largest_difference"]
+        largest = result["largest_money_difference"]
         return AssetCheckResult(
             passed=result["count"] == 0,
             severity=AssetCheckSeverity.WARN,
             metadata={
                 "pending_restatements": result["count"],
                 "largest_difference": MetadataValue.float(float(largest)) if largest is not None else "none",
+                "by_column": MetadataValue.json(result["by_column"]),
                 "sample": MetadataValue.json(result["sample"]),
                 **reused_metadata(reused_from),
             },

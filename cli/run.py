@@ -35,7 +35,7 @@ from assets.resources import WarehouseResource, warehouse_from_env
 from cli.environment import ENVIRONMENT_HELP
 from cli.instance import command_line_tags, dagster_home, wait_for_turn
 from cli.progress import CHECKS_STAGE, stage_progress_logger
-from pipelines.closing import ClosingError, PeriodAction
+from pipelines.closing import ClosingError, PeriodAction, current_publication
 from pipelines.contract import TABLES
 from pipelines.ingest import QUARANTINE_TABLE, raw_table_name
 from pipelines.staging import staging_table_name
@@ -157,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     job = job.with_logger_defs({"progress": stage_progress_logger(stage_totals(job))})
     with DagsterInstance.from_config(str(dagster_home())) as instance:
         wait_for_turn(instance)
+        before = current_publication(Path(warehouse.warehouse_dir))
         print(f"running the pipeline on {landing} into {warehouse.warehouse_dir}")
         result = job.execute_in_process(
             instance=instance,
@@ -166,7 +167,10 @@ def main(argv: list[str] | None = None) -> int:
             tags=command_line_tags(),
         )
     evaluations = result.get_asset_check_evaluations()
-    if not result.success:  # the failed steps and checks were printed as they happened
+    after = current_publication(Path(warehouse.warehouse_dir))
+    if not result.success and after != before:  # a step after the switch failed
+        print(f"run failed after publishing {after.name}: it is the current publication")
+    elif not result.success:  # the failed steps and checks were printed as they happened
         print("run failed: nothing was published; the previous publication is untouched")
     else:
         print_summary(warehouse, time.perf_counter() - started, evaluations)

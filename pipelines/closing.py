@@ -34,7 +34,7 @@ import duckdb
 
 from pipelines.publish import CURRENT, PARQUET_DIR, masking
 from pipelines.sql_models import SqlModel
-from pipelines.sqlutil import ident, literal
+from pipelines.sqlutil import ident, literal, literal_list
 from pipelines.versions import fingerprint, record_version, versions
 
 ACTIONS = ("close", "reopen")
@@ -208,6 +208,7 @@ def _date(value: date | None) -> str:
 
 
 def current_publication(warehouse_dir: Path) -> Path | None:
+    """The folder of the current publication (None before the first)."""
     current = Path(warehouse_dir) / CURRENT
     return current.resolve() if current.exists() else None
 
@@ -388,16 +389,23 @@ def differences_sql(mart: SqlModel, through: str) -> str:
 
 
 def pending_restatements(con: duckdb.DuckDBPyConnection, mart: SqlModel) -> dict:
-    """The restatements the next publication lists as pending for ``mart``: count, largest
-    absolute difference, and a sample."""
+    """The restatements the next publication lists as pending for ``mart``: count, cells per
+    column, the largest absolute difference of a money cell (minutes, counts and ratios are other
+    units), and a sample."""
     found = differences_sql(mart, PENDING_THROUGH)
-    count, largest = con.execute(f"SELECT count(*), max(abs(difference)) FROM ({found})").fetchone()
+    money = literal_list(c for c, t in mart.column_types.items() if t.startswith("DECIMAL"))
+    count, largest = con.execute(
+        f"SELECT count(*), max(abs(difference)) FILTER (WHERE column_name IN {money}) FROM ({found})"
+    ).fetchone()
+    by_column = dict(
+        con.execute(f"SELECT column_name, count(*) FROM ({found}) GROUP BY 1 ORDER BY 1").fetchall()
+    )
     cursor = con.execute(
         f"SELECT * FROM ({found}) ORDER BY abs(difference) DESC NULLS LAST, row_key LIMIT 10"
     )
     columns = [d[0] for d in cursor.description]
     sample = [dict(zip(columns, map(str, row))) for row in cursor.fetchall()]
-    return {"count": count, "largest_difference": largest, "sample": sample}
+    return {"count": count, "by_column": by_column, "largest_money_difference": largest, "sample": sample}
 
 
 def write_ledger(con: duckdb.DuckDBPyConnection, marts: list[SqlModel], publish_id: str) -> list[SqlModel]:

@@ -276,8 +276,11 @@ def test_the_pending_restatements_check_warns_with_count_and_largest_difference(
         assert evaluation.severity.value == "WARN"
         assert evaluation.passed == (count == 0), mart.name
         assert evaluation.metadata["pending_restatements"].value == count, mart.name
+        assert sum(evaluation.metadata["by_column"].value.values()) == count, mart.name
     largest = story["restated"]["checks"]["account_month_economics"].metadata["largest_difference"].value
-    assert largest == 120.0  # A2's cost lines, +120 (the margin lines -120)
+    assert largest == 120.0  # money only: A2's cost lines, +120 (the margin lines -120)
+    minutes = story["restated"]["checks"]["exception_cost"].metadata
+    assert minutes["by_column"].value["agent_minutes"] == 1 and minutes["largest_difference"].value == 120.0
 
 
 def test_the_mrr_bridge_holds_from_the_published_previous_month(story):
