@@ -30,7 +30,7 @@ from assets.resources import PLATFORM_OWNER, WAREHOUSE_POOL, WarehouseResource
 from assets.settings_tables import CLOSED_PERIODS_KEY
 from pipelines import closing
 from pipelines.ingest import manifest_fingerprint
-from pipelines.publish import CURRENT, PublishError, link_stable_paths, publish
+from pipelines.publish import CURRENT, PublishError, current_publication, link_stable_paths, publish
 from pipelines.sql_models import SqlModel, use_model_schemas
 from pipelines.versions import fingerprint, versions
 
@@ -183,7 +183,7 @@ def build_publish_asset(marts: list[SqlModel], check_keys: list[AssetCheckKey]) 
             except (PublishError, closing.ClosingError) as error:
                 raise Failure(description=str(error)) from error
         if publication is None:
-            current = Path(warehouse.warehouse_dir, CURRENT).resolve().name
+            current = current_publication(Path(warehouse.warehouse_dir)).name
             context.log.info(f"nothing changed since publication {current}: it stays current")
             return MaterializeResult(
                 metadata={

@@ -16,7 +16,7 @@ from dagster import AssetKey, Failure, MaterializeResult, MetadataValue, asset
 
 from assets.resources import PLATFORM_OWNER, WAREHOUSE_POOL, WarehouseResource
 from pipelines.contract import EVENT_TYPES, code_tables
-from pipelines.sqlutil import literal
+from pipelines.sqlutil import literal, transaction
 from pipelines.versions import fingerprint, record_version
 
 RUN_SETTINGS_KEY = AssetKey(["staging", "run_settings"])
@@ -31,14 +31,9 @@ def replace_settings_table(con: duckdb.DuckDBPyConnection, name: str, select: st
     the content and of how it is typed) recorded in the same transaction."""
     statement = f"CREATE OR REPLACE TABLE staging.{name} AS {select}"
     con.execute("CREATE SCHEMA IF NOT EXISTS staging")
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(statement)
         record_version(con, f"staging.{name}", fingerprint(statement))
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def write_run_settings(con: duckdb.DuckDBPyConnection, reporting_currency: str) -> None:

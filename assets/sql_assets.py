@@ -37,7 +37,7 @@ from pipelines.sql_models import (
     load_models,
     use_model_schemas,
 )
-from pipelines.sqlutil import ident
+from pipelines.sqlutil import ident, transaction
 from pipelines.versions import (
     evaluated_once,
     model_version,
@@ -112,11 +112,10 @@ def _model_asset(model: SqlModel, keys: dict[str, AssetKey]) -> AssetsDefinition
             recompute = warehouse.full_rebuild or version is None or built != version
             if recompute:
                 import_in_background()  # its expectation suite will validate the new rows
-                con.execute("BEGIN TRANSACTION")  # the table and its version change together
-                build_model(con, model)  # a failure leaves the transaction to the cursor's close
-                if version is not None:
-                    record_version(con, model.relation, version)
-                con.execute("COMMIT")
+                with transaction(con):  # the table and its version change together
+                    build_model(con, model)
+                    if version is not None:
+                        record_version(con, model.relation, version)
             rows = con.execute(f"SELECT count(*) FROM {model.relation}").fetchone()[0]
             schema = table_schema(con, model.relation)
         return MaterializeResult(

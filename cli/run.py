@@ -35,9 +35,10 @@ from assets.resources import WarehouseResource, warehouse_from_env
 from cli.environment import ENVIRONMENT_HELP
 from cli.instance import command_line_tags, dagster_home, wait_for_turn
 from cli.progress import CHECKS_STAGE, stage_progress_logger
-from pipelines.closing import ClosingError, PeriodAction, current_publication
+from pipelines.closing import ClosingError, PeriodAction
 from pipelines.contract import TABLES
 from pipelines.ingest import QUARANTINE_TABLE, raw_table_name
+from pipelines.publish import current_publication
 from pipelines.staging import staging_table_name
 
 

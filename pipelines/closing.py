@@ -32,9 +32,9 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.publish import CURRENT, PARQUET_DIR, masking
+from pipelines.publish import PARQUET_DIR, current_publication, masking
 from pipelines.sql_models import SqlModel
-from pipelines.sqlutil import ident, literal, literal_list
+from pipelines.sqlutil import ident, literal, literal_list, transaction
 from pipelines.versions import fingerprint, record_version, versions
 
 ACTIONS = ("close", "reopen")
@@ -207,12 +207,6 @@ def _date(value: date | None) -> str:
     return f"DATE {literal(value.isoformat())}" if value else "CAST(NULL AS DATE)"
 
 
-def current_publication(warehouse_dir: Path) -> Path | None:
-    """The folder of the current publication (None before the first)."""
-    current = Path(warehouse_dir) / CURRENT
-    return current.resolve() if current.exists() else None
-
-
 def prepare(
     con: duckdb.DuckDBPyConnection,
     warehouse_dir: Path,
@@ -244,8 +238,7 @@ def prepare(
     if not rebuild and set(versions(con, tables).values()) == {version}:
         return state
     a = action
-    con.execute("BEGIN TRANSACTION")  # the tables and their versions change together
-    try:
+    with transaction(con):  # the tables and their versions change together
         con.execute(
             f"CREATE OR REPLACE TABLE {STATE_TABLE} AS SELECT {_date(state.frozen_through)} AS frozen_through, "
             f"{_date(state.closed_through)} AS closed_through, {_date(state.serve_through)} AS serve_through, "
@@ -264,28 +257,19 @@ def prepare(
         )
         for table in tables:
             record_version(con, table, version)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return state
 
 
 def _read_ledger(con: duckdb.DuckDBPyConnection, folder: Path | None) -> None:
     """Every run: the current publication's ledger tables (small; ``restatements`` changes with
     every publication, so a copy is never kept across runs) and which publication was read."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for table in LEDGER_TABLES:
             _copy_published(con, table, folder, f"{LEDGER}.prior_{table.name}", "true")
         read = literal(folder.name) if folder else "NULL"
         con.execute(
             f"CREATE OR REPLACE TABLE {READ_FROM_TABLE} AS SELECT CAST({read} AS VARCHAR) AS publish_id"
         )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def refuse_moved_publication(con: duckdb.DuckDBPyConnection, warehouse_dir: Path) -> None:
@@ -334,9 +318,9 @@ def served_marts(
     if through is None:
         return marts
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {SERVED}")
-    served = []
+    frozen, served = month_grained(marts), []
     for mart in marts:
-        if mart not in month_grained([mart]):
+        if mart not in frozen:
             served.append(mart)
             continue
         columns = ", ".join(ident(c) for c in mart.column_types)

@@ -50,7 +50,7 @@ import duckdb
 
 from pipelines.contract import CURRENCIES_TABLE, Column, Table
 from pipelines.landing import LandedFile, table_files
-from pipelines.sqlutil import ident, literal, literal_list
+from pipelines.sqlutil import ident, literal, literal_list, transaction
 
 RAW_SCHEMA = "raw"
 QUARANTINE_TABLE = f"{RAW_SCHEMA}.quarantine"
@@ -704,8 +704,7 @@ def load_table(
     skipped = {f.relative_path for f in unchanged}
     changed = [f for f in files if f.relative_path not in skipped]
     report.files_skipped = len(unchanged)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if touched:
             con.executemany(
                 f"UPDATE {MANIFEST_TABLE} SET file_size = ?, file_mtime_ns = ? WHERE table_name = ? AND _file = ?",
@@ -735,10 +734,6 @@ def load_table(
                     for landed, file_report in zip(changed, report.loaded)
                 ],
             )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return report
 
 

@@ -194,6 +194,12 @@ def _attach_prior(con: duckdb.DuckDBPyConnection, previous: Path) -> bool:
     return True
 
 
+def current_publication(warehouse_dir: Path) -> Path | None:
+    """The folder of the current publication (None before the first)."""
+    current = Path(warehouse_dir) / CURRENT
+    return current.resolve() if current.exists() else None
+
+
 def published_state(warehouse_dir: Path) -> dict | None:
     """What the current publication was made from (``versions.json``), None if unknown."""
     path = Path(warehouse_dir) / CURRENT / STATE_FILE
@@ -278,7 +284,7 @@ def publish(
     unchanged = _unchanged_marts(previous_state, state)
     if _nothing_changed(previous_state, state, unchanged):
         return None
-    previous_folder = (warehouse_dir / CURRENT).resolve()
+    previous_folder = current_publication(warehouse_dir)
     now = datetime.now(timezone.utc)
     publish_id = f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     folder = warehouse_dir / PUBLICATIONS / publish_id

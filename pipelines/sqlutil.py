@@ -1,6 +1,25 @@
-"""Quoting for the few SQL statements Python assembles (identifiers and literals only)."""
+"""Quoting for the few SQL statements Python assembles (identifiers and literals only), and
+the one way Python groups statements into a DuckDB transaction."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import duckdb
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """The statements of the block commit together or not at all (a table and the version that
+    describes it, a file's rows and its manifest row)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def ident(name: str) -> str:

@@ -27,7 +27,7 @@ import duckdb
 
 from pipelines.contract import Table
 from pipelines.ingest import loaded_files, raw_table_name
-from pipelines.sqlutil import ident
+from pipelines.sqlutil import ident, transaction
 from pipelines.versions import META_SCHEMA, ensure_meta, fingerprint, record_version, versions
 
 STAGING_SCHEMA = "staging"
@@ -124,8 +124,7 @@ def build_staging(con: duckdb.DuckDBPyConnection, table: Table, rebuild: bool = 
         and recorded_rule == rule  # never recorded for a table with no file: rebuilt (cheaply)
         and all(loaded.get(file) == key for file, key in before.items())
     )
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if can_merge and not new_files:
             mode, touched, changed = "unchanged", 0, False
         elif can_merge:
@@ -147,10 +146,6 @@ def build_staging(con: duckdb.DuckDBPyConnection, table: Table, rebuild: bool = 
                 f"INSERT INTO {STAGED_FILES_TABLE} VALUES (?, ?, ?, ?)",
                 [[table.qualified_name, file, key, rule] for file, key in sorted(loaded.items())],
             )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     rows = con.execute(f"SELECT count(*) FROM {staged}").fetchone()[0]
     applied = {"unchanged": 0, "merged": len(new_files), "rebuilt": len(loaded)}[mode]
     return StagingReport(mode, rows, applied, touched, version, changed)

@@ -86,60 +86,60 @@ def publish_id(warehouse) -> str:
     return published(warehouse, "SELECT publish_id FROM publish_log ORDER BY published_at DESC LIMIT 1")[0][0]
 
 
-@pytest.fixture(scope="module")
-def story(tmp_path_factory) -> dict:
-    """Publish, close February, land late files, publish, reopen February, publish; and the
-    never-closed warehouse of the same landing."""
-    root = tmp_path_factory.mktemp("close")
-    warehouse = golden_warehouse(root / "closing")
-    never_closed = golden_warehouse(root / "never_closed")
-    materialize_all(warehouse)
-    closing_run = run(warehouse, "close", "2025-02", "February signed off")
-    assert closing_run.success, failure_message(closing_run)
-    signed_off = {"publish_id": publish_id(warehouse), "closed": closed(warehouse)}
+def run_ok(warehouse, *action: str):
+    """``run`` that must succeed."""
+    result = run(warehouse, *action)
+    assert result.success, failure_message(result)
+    return result
 
-    land_late_files(Path(warehouse.landing_dir))
-    land_late_files(Path(never_closed.landing_dir))
-    restating_run = run(warehouse)
-    assert restating_run.success, failure_message(restating_run)
-    materialize_all(never_closed)
-    restated = {
-        "publish_id": publish_id(warehouse),
-        "marts": {m.name: table(warehouse, m) for m in marts},
-        "restatements": published(warehouse, "SELECT * FROM restatements ORDER BY ALL"),
-        "checks": {
-            e.asset_key.path[-1]: e
-            for e in restating_run.get_asset_check_evaluations()
-            if e.check_name == "pending_restatements"
-        },
-    }
-    truth = {m.name: table(never_closed, m) for m in marts}
 
-    # A plain daily run that changes an open month only (a late March ticket): the pending cells
-    # keep the publication that first saw them.
-    land_a_late_ticket(Path(warehouse.landing_dir))
-    land_a_late_ticket(Path(never_closed.landing_dir))
-    daily = run(warehouse)
-    assert daily.success, failure_message(daily)
-    materialize_all(never_closed)
-    later = {
-        "publish_id": publish_id(warehouse),
-        "restatements": published(warehouse, "SELECT * FROM restatements ORDER BY ALL"),
-    }
-    truth_later = {m.name: table(never_closed, m) for m in marts}
-
-    rebuilt = run(forced_rebuild(warehouse))  # a full rebuild still serves the frozen months
-    assert rebuilt.success, failure_message(rebuilt)
-    rebuilt_closed = closed(warehouse)
-
-    reopening_run = run(warehouse, "reopen", "2025-02", "late invoice of A3")
-    assert reopening_run.success, failure_message(reopening_run)
-    reopened = {
+def publication(warehouse) -> dict:
+    """What the story compares of one publication: its id, every mart, its ledger."""
+    return {
         "publish_id": publish_id(warehouse),
         "marts": {m.name: table(warehouse, m) for m in marts},
         "restatements": published(warehouse, "SELECT * FROM restatements ORDER BY ALL"),
         "period_closes": published(warehouse, "SELECT * FROM period_closes ORDER BY event_id"),
     }
+
+
+def land_and_run(land, warehouse, never_closed):
+    """The same late files in both warehouses; one run of each (the never-closed one: the
+    recomputed truth, every mart). Returns the closed warehouse's run."""
+    for landing in (warehouse.landing_dir, never_closed.landing_dir):
+        land(Path(landing))
+    result = run_ok(warehouse)
+    materialize_all(never_closed)
+    return result, {m.name: table(never_closed, m) for m in marts}
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory) -> dict:
+    """Publish, close February, land late files, publish, a plain daily run, a full rebuild,
+    reopen February, publish; and the never-closed warehouse of the same landing."""
+    root = tmp_path_factory.mktemp("close")
+    warehouse = golden_warehouse(root / "closing")
+    never_closed = golden_warehouse(root / "never_closed")
+    materialize_all(warehouse)
+    run_ok(warehouse, "close", "2025-02", "February signed off")
+    signed_off = {"publish_id": publish_id(warehouse), "closed": closed(warehouse)}
+
+    restating_run, truth = land_and_run(land_late_files, warehouse, never_closed)
+    restated = publication(warehouse)
+    restated["checks"] = {
+        e.asset_key.path[-1]: e
+        for e in restating_run.get_asset_check_evaluations()
+        if e.check_name == "pending_restatements"
+    }
+    # A plain daily run that changes an open month only (a late March ticket): the pending cells
+    # keep the publication that first saw them.
+    _, truth_later = land_and_run(land_a_late_ticket, warehouse, never_closed)
+    later = publication(warehouse)
+
+    run_ok(forced_rebuild(warehouse))  # a full rebuild still serves the frozen months
+    rebuilt_closed = closed(warehouse)
+
+    run_ok(warehouse, "reopen", "2025-02", "late invoice of A3")
     return {
         "warehouse": warehouse,
         "signed_off": signed_off,
@@ -148,7 +148,7 @@ def story(tmp_path_factory) -> dict:
         "later": later,
         "truth_later": truth_later,
         "rebuilt_closed": rebuilt_closed,
-        "reopened": reopened,
+        "reopened": publication(warehouse),
         "never_closed": never_closed,
     }
 
@@ -379,9 +379,9 @@ def test_what_cannot_be_closed_or_reopened_is_refused_and_the_ui_job_closes(tmp_
     # The first run after a close serves the months it froze from the publication (the same
     # numbers); from then on a run with nothing new publishes nothing.
     frozen = closed(warehouse)
-    assert run(warehouse).success
+    run_ok(warehouse)
     assert closed(warehouse) == frozen
-    quiet = run(warehouse)
+    quiet = run_ok(warehouse)
     assert materialization_metadata(quiet, ["published", "marts"])["new_publication"] is False
 
 
