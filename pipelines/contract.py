@@ -276,11 +276,19 @@ TABLES: tuple[Table, ...] = (
             _c("period_end", "DATE"),
             _c("proration", "BOOLEAN"),
             _opt("description"),
+            _opt("quantity", "BIGINT", min=1),  # contract revision 2
+            _opt("unit_amount", "BIGINT", min=0),  # contract revision 2, minor units
             UPDATED_AT,
         ),
         ("line_item_id",),
         "Invoice line items with their service period [period_start, period_end).",
         row_rules=(
+            RowRule(
+                "inconsistent_amount",
+                "type = 'subscription' AND NOT proration AND amount <> CAST(quantity AS HUGEINT) * unit_amount",
+                "a subscription line that is not a proration and states quantity and unit_amount"
+                " has amount = quantity x unit_amount",
+            ),
             RowRule(
                 "out_of_range(amount)",
                 f"(type IN {_SIGNED_DOWN} AND amount > 0) OR (type NOT IN {_SIGNED_DOWN} AND amount < 0)",

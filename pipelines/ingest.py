@@ -115,6 +115,7 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection, table: Table) -> None:
         f"CREATE TABLE IF NOT EXISTS {raw_table_name(table)} "
         f"(_file VARCHAR, _row BIGINT, _load_id VARCHAR, {columns})"
     )
+    _add_new_contract_columns(con, table)
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {QUARANTINE_TABLE} (table_name VARCHAR, _file VARCHAR, "
         "_row BIGINT, rule VARCHAR, raw_values JSON, _load_id VARCHAR)"
@@ -127,6 +128,29 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     )
     for column in ("file_size", "file_mtime_ns"):  # added later: a manifest of before gets them empty
         con.execute(f"ALTER TABLE {MANIFEST_TABLE} ADD COLUMN IF NOT EXISTS {column} BIGINT")
+
+
+def _add_new_contract_columns(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """Bring a raw table created under an earlier contract revision up to this one.
+
+    A column the contract added (e.g. ``quantity`` in revision 2) is added; if earlier files
+    carried it, it was kept as an extra text column and is retyped. The files themselves are
+    validated again anyway, since the rules fingerprint changed with the contract.
+    """
+    existing = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() "
+            "WHERE schema_name = ? AND table_name = ?",
+            [RAW_SCHEMA, table.qualified_name],
+        ).fetchall()
+    )
+    target = raw_table_name(table)
+    for column in table.columns:
+        name = ident(column.name)
+        if column.name not in existing:
+            con.execute(f"ALTER TABLE {target} ADD COLUMN {name} {column.type}")
+        elif existing[column.name] != column.type:
+            con.execute(f"ALTER TABLE {target} ALTER {name} TYPE {column.type} USING TRY_CAST({name} AS {column.type})")
 
 
 def known_currencies(con: duckdb.DuckDBPyConnection) -> list[str]:

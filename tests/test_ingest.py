@@ -408,3 +408,68 @@ def test_a_csv_file_naming_an_extra_column_twice_fails_naming_the_column(landing
 
     message = failure_message(result)
     assert "crm/accounts/2026-10-01/a.csv: column(s) named more than once" in message and "'note'" in message
+
+
+LINES_HEADER = "line_item_id,invoice_id,type,amount,currency,period_start,period_end,proration,quantity,unit_amount,updated_at\n"
+
+
+def test_a_subscription_line_whose_amount_is_not_quantity_times_unit_amount_is_quarantined(landing, warehouse):
+    write(
+        landing,
+        "billing/invoice_line_items/2026-10-01/lines.csv",
+        LINES_HEADER
+        + "L1,I1,subscription,3000,USD,2025-01-01,2025-02-01,false,3,1000,2025-01-01\n"  # 3 x 1000
+        + "L2,I1,subscription,2999,USD,2025-01-01,2025-02-01,false,3,1000,2025-01-01\n"  # inconsistent
+        + "L3,I1,subscription,1500,USD,2025-01-15,2025-02-01,true,3,1000,2025-01-01\n"  # a proration: exempt
+        + "L4,I1,usage,7,USD,2025-01-01,2025-02-01,false,2,5,2025-01-01\n"  # not a subscription line
+        + "L5,I1,subscription,4000,USD,2025-01-01,2025-02-01,false,,1000,2025-01-01\n"  # one side missing
+        + "L6,I1,subscription,0,USD,2025-01-01,2025-02-01,false,0,1000,2025-01-01\n"  # quantity >= 1
+        + "L7,I1,subscription,1,USD,2025-01-01,2025-02-01,false,9223372036854775807,9223372036854775807,2025-01-01\n",
+    )
+    ingest(warehouse, "billing__invoice_line_items")
+
+    file = "billing/invoice_line_items/2026-10-01/lines.csv"
+    assert query(warehouse, "SELECT _file, _row, rule FROM raw.quarantine ORDER BY _row") == [
+        (file, 2, "inconsistent_amount"),
+        (file, 6, "out_of_range(quantity)"),
+        (file, 7, "inconsistent_amount"),  # the product is taken exactly, without overflow
+    ]
+    assert query(
+        warehouse, "SELECT line_item_id, quantity, unit_amount FROM staging.stg_billing__invoice_line_items ORDER BY 1"
+    ) == [("L1", 3, 1000), ("L3", 3, 1000), ("L4", 2, 5), ("L5", None, 1000)]
+
+
+def test_a_line_file_without_quantity_and_unit_amount_loads_them_as_null(landing, warehouse):
+    write(
+        landing,
+        "billing/invoice_line_items/2026-10-01/lines.csv",
+        "line_item_id,invoice_id,type,amount,currency,period_start,period_end,proration,updated_at\n"
+        "L1,I1,subscription,3000,USD,2025-01-01,2025-02-01,false,2025-01-01\n",
+    )
+    ingest(warehouse, "billing__invoice_line_items")
+    assert query(warehouse, "SELECT quantity, unit_amount FROM staging.stg_billing__invoice_line_items") == [(None, None)]
+
+
+def test_a_raw_table_of_an_earlier_contract_revision_gets_the_new_columns(landing, warehouse):
+    """A warehouse loaded before revision 2 kept `quantity` as an extra text column and has no
+    `unit_amount`: the next load retypes the one, adds the other and validates the files again."""
+    write(
+        landing,
+        "billing/invoice_line_items/2026-10-01/lines.csv",
+        LINES_HEADER + "L1,I1,subscription,2999,USD,2025-01-01,2025-02-01,false,3,1000,2025-01-01\n",
+    )
+    ingest(warehouse, "billing__invoice_line_items")
+    with warehouse.connect() as con:  # what revision 1 left: quantity as text, no unit_amount
+        con.execute("DROP TABLE raw.billing__invoice_line_items")
+        con.execute(
+            "CREATE TABLE raw.billing__invoice_line_items (_file VARCHAR, _row BIGINT, _load_id VARCHAR, "
+            "line_item_id VARCHAR, invoice_id VARCHAR, type VARCHAR, amount BIGINT, currency VARCHAR, "
+            "period_start DATE, period_end DATE, proration BOOLEAN, description VARCHAR, "
+            "updated_at TIMESTAMP, quantity VARCHAR)"
+        )
+        con.execute("DELETE FROM raw.quarantine")
+        con.execute("UPDATE raw.load_manifest SET rules_fingerprint = 'revision-1'")
+    ingest(warehouse, "billing__invoice_line_items")
+    types = dict(query(warehouse, "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'billing__invoice_line_items' AND schema_name = 'raw'"))
+    assert types["quantity"] == "BIGINT" and types["unit_amount"] == "BIGINT"
+    assert query(warehouse, "SELECT _row, rule FROM raw.quarantine") == [(1, "inconsistent_amount")]
