@@ -139,8 +139,7 @@ def _add_new_contract_columns(con: duckdb.DuckDBPyConnection, table: Table) -> N
     """
     existing = dict(
         con.execute(
-            "SELECT column_name, data_type FROM duckdb_columns() "
-            "WHERE schema_name = ? AND table_name = ?",
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
             [RAW_SCHEMA, table.qualified_name],
         ).fetchall()
     )
@@ -150,7 +149,9 @@ def _add_new_contract_columns(con: duckdb.DuckDBPyConnection, table: Table) -> N
         if column.name not in existing:
             con.execute(f"ALTER TABLE {target} ADD COLUMN {name} {column.type}")
         elif existing[column.name] != column.type:
-            con.execute(f"ALTER TABLE {target} ALTER {name} TYPE {column.type} USING TRY_CAST({name} AS {column.type})")
+            con.execute(
+                f"ALTER TABLE {target} ALTER {name} TYPE {column.type} USING TRY_CAST({name} AS {column.type})"
+            )
 
 
 def known_currencies(con: duckdb.DuckDBPyConnection) -> list[str]:

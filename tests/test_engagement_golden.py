@@ -9,90 +9,12 @@ tickets at 10 USD each, revenue from one-time invoice lines, so every number is 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 
 from assets.resources import WarehouseResource
-from tests.conftest import materialize_all, query, write
-
-
-class Landing:
-    """Collects extract rows for a few accounts and writes them as CSV drops."""
-
-    def __init__(self) -> None:
-        self.rows: dict[str, list[str]] = {}
-        self.ids = 0
-
-    def add(self, table: str, header: str, row: str) -> None:
-        self.rows.setdefault(table, [header]).append(row)
-
-    def next_id(self) -> int:
-        self.ids += 1
-        return self.ids
-
-    def account(self, account_id: str, segment: str) -> None:
-        self.add(
-            "crm/accounts",
-            "account_id,account_name,country,segment,risk_tier,created_at,is_deleted,updated_at",
-            f"{account_id},{account_id},US,{segment},low,2024-12-01,false,2024-12-01",
-        )
-        self.add(
-            "billing/customers",
-            "customer_id,crm_account_id,currency,created_at,updated_at",
-            f"C{account_id},{account_id},USD,2024-12-01,2024-12-01",
-        )
-        self.add("support/organizations", "organization_id,name,external_id,updated_at",
-                 f"O{account_id},{account_id},{account_id},2024-12-01")  # fmt: skip
-
-    def revenue(self, account_id: str, day: str, dollars: float) -> None:
-        n = self.next_id()
-        cents = round(dollars * 100)
-        self.add(
-            "billing/invoices",
-            "invoice_id,customer_id,status,currency,amount_due,amount_paid,created_at,paid_at,updated_at",
-            f"I{n},C{account_id},paid,USD,{cents},{cents},{day},{day},{day}",
-        )
-        self.add("billing/invoice_line_items", "line_item_id,invoice_id,type,amount,currency,period_start,period_end,proration,updated_at",
-                 f"L{n},I{n},one_time,{cents},USD,{day},{day},false,{day}")  # fmt: skip
-
-    def ticket(self, account_id: str, day: str, category: str = "how_to", minutes: float = 0) -> None:
-        n = self.next_id()
-        self.add("support/tickets", "ticket_id,organization_id,created_at,status,priority,channel,category,reopens,updated_at",
-                 f"K{n},O{account_id},{day}T09:00:00,solved,low,web,{category},0,{day}T09:00:00")  # fmt: skip
-        if minutes:
-            self.add("support/time_entries", "time_entry_id,ticket_id,agent_id,agent_tier,minutes,logged_at,updated_at",
-                     f"E{n},K{n},ag,l1,{minutes},{day}T10:00:00,{day}T10:00:00")  # fmt: skip
-
-    def event(self, account_id: str, day: str, event_type: str) -> None:
-        self.add(
-            "crm/engagement_events",
-            "event_id,account_id,occurred_at,event_type,updated_at",
-            f"V{self.next_id()},{account_id},{day}T08:00:00,{event_type},{day}T08:00:00",
-        )
-
-    def write_to(self, landing: Path) -> None:
-        write(landing, "finance/currencies/d/c.csv", "currency,minor_unit_exponent\nUSD,2\n")
-        write(
-            landing,
-            "finance/agent_costs/d/a.csv",
-            "agent_tier,effective_from,hourly_cost_usd\nl1,2024-01-01,60\n",
-        )
-        write(
-            landing,
-            "finance/exception_unit_costs/d/u.csv",
-            "category,effective_from,unit_cost_usd\ncustom_workflow,2024-01-01,10\n",
-        )
-        for table, lines in self.rows.items():
-            write(landing, f"{table}/d/rows.csv", "\n".join(lines) + "\n")
-
-
-def build(root: Path, landing: Landing) -> WarehouseResource:
-    landing.write_to(root / "landing")
-    warehouse = WarehouseResource(landing_dir=str(root / "landing"), warehouse_dir=str(root / "warehouse"))
-    materialize_all(warehouse)
-    return warehouse
-
+from tests.conftest import query, write
+from tests.landing_builder import Landing, build
 
 # --- account-level marts -------------------------------------------------------------------
 # G1 (enterprise): cost to serve 10, 20, 0 (no ticket), 40, 50, 60 in Jan-Jun 2025.

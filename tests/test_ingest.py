@@ -413,7 +413,9 @@ def test_a_csv_file_naming_an_extra_column_twice_fails_naming_the_column(landing
 LINES_HEADER = "line_item_id,invoice_id,type,amount,currency,period_start,period_end,proration,quantity,unit_amount,updated_at\n"
 
 
-def test_a_subscription_line_whose_amount_is_not_quantity_times_unit_amount_is_quarantined(landing, warehouse):
+def test_a_subscription_line_whose_amount_is_not_quantity_times_unit_amount_is_quarantined(
+    landing, warehouse
+):
     write(
         landing,
         "billing/invoice_line_items/2026-10-01/lines.csv",
@@ -435,7 +437,8 @@ def test_a_subscription_line_whose_amount_is_not_quantity_times_unit_amount_is_q
         (file, 7, "inconsistent_amount"),  # the product is taken exactly, without overflow
     ]
     assert query(
-        warehouse, "SELECT line_item_id, quantity, unit_amount FROM staging.stg_billing__invoice_line_items ORDER BY 1"
+        warehouse,
+        "SELECT line_item_id, quantity, unit_amount FROM staging.stg_billing__invoice_line_items ORDER BY 1",
     ) == [("L1", 3, 1000), ("L3", 3, 1000), ("L4", 2, 5), ("L5", None, 1000)]
 
 
@@ -447,7 +450,9 @@ def test_a_line_file_without_quantity_and_unit_amount_loads_them_as_null(landing
         "L1,I1,subscription,3000,USD,2025-01-01,2025-02-01,false,2025-01-01\n",
     )
     ingest(warehouse, "billing__invoice_line_items")
-    assert query(warehouse, "SELECT quantity, unit_amount FROM staging.stg_billing__invoice_line_items") == [(None, None)]
+    assert query(warehouse, "SELECT quantity, unit_amount FROM staging.stg_billing__invoice_line_items") == [
+        (None, None)
+    ]
 
 
 def test_a_raw_table_of_an_earlier_contract_revision_gets_the_new_columns(landing, warehouse):
@@ -470,6 +475,11 @@ def test_a_raw_table_of_an_earlier_contract_revision_gets_the_new_columns(landin
         con.execute("DELETE FROM raw.quarantine")
         con.execute("UPDATE raw.load_manifest SET rules_fingerprint = 'revision-1'")
     ingest(warehouse, "billing__invoice_line_items")
-    types = dict(query(warehouse, "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'billing__invoice_line_items' AND schema_name = 'raw'"))
+    types = dict(
+        query(
+            warehouse,
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'billing__invoice_line_items' AND schema_name = 'raw'",
+        )
+    )
     assert types["quantity"] == "BIGINT" and types["unit_amount"] == "BIGINT"
     assert query(warehouse, "SELECT _row, rule FROM raw.quarantine") == [(1, "inconsistent_amount")]

@@ -2,8 +2,8 @@
 -- "MRR"): subscription and discount lines without proration, of invoices that count for MRR
 -- (drafts included). A line counts toward month M when period_start <= d(M) < period_end, where
 -- d(M) is the day M is measured on (int_month_ends: its last day, as_of_date for the month in
--- progress). Months after as_of_month are not measured. Monthly amount =
--- amount / max(1, round(period days / 30.4375)), rounded once to 6 decimals of the minor unit
+-- progress). Months after as_of_month are not measured. Monthly amount = amount / billed_months
+-- (max(1, round(period days / 30.4375))), rounded once to 6 decimals of the minor unit
 -- (exact sums). Kept per currency so that any month's rates can value it (MRR at M's rate,
 -- previous month's MRR at M's rate for constant currency).
 with recurring as (
@@ -26,7 +26,7 @@ select
     account_id,
     month,
     currency,
-    sum(money(amount / greatest(1, round(period_days / 30.4375)))) as monthly_amount_minor
+    sum(money(amount / billed_months)) as monthly_amount_minor
 from line_months
 where period_start <= measured_on and measured_on < period_end
 group by account_id, month, currency

@@ -1,0 +1,212 @@
+-- Engagement programs measured at two horizons, on their target metric and on contribution
+-- margin (docs/metrics.md, "Engagement programs", "Program effects at two horizons"): a
+-- difference in differences between enrolled accounts (reference date: their enrolled_at) and
+-- live accounts of the same segments never enrolled in the program (reference date:
+-- launched_on). pre = mean of the 3 months before the reference month. The short horizon's post
+-- window is the 3 months starting with the first month that begins after reference date +
+-- evaluation_window_days (a window ending exactly on a month's first day starts a month later);
+-- the long one starts 9 months after it (months 10-12 of the post period). Only accounts with
+-- the 3 pre and that horizon's 3 post months in their dense range count. program_outcomes takes
+-- its verdict's numbers from the short horizon of the target metric.
+with programs as (
+    select * from stg_crm__programs
+),
+
+horizons as (
+    select horizon, months_after_short
+    from (values ('short', 0), ('long', 9)) as horizons (horizon, months_after_short)
+),
+
+-- The program's target metric and contribution margin (one row when they are the same).
+program_metrics as (
+    select program_id, target_metric as metric from programs
+    union
+    select program_id, 'contribution_margin' as metric from programs
+),
+
+live_accounts as (
+    select account_id, segment from dim_account where segment is not null
+),
+
+-- Every metric, long: one row per account, month and metric name, as an exact decimal (12
+-- places keep the ratio metrics' precision), so that the group sums below do not depend on the
+-- order of addition.
+metric_values as (
+    select account_id, month, 'revenue' as metric, cast(revenue as decimal(38, 12)) as value from account_month_economics
+    union all
+    select account_id, month, 'mrr', cast(mrr as decimal(38, 12)) from account_month_economics
+    union all
+    select account_id, month, 'gross_margin', cast(gross_margin as decimal(38, 12)) from account_month_economics
+    union all
+    select account_id, month, 'gross_margin_pct', cast(gross_margin_pct as decimal(38, 12)) from account_month_economics
+    union all
+    select account_id, month, 'cost_to_serve', cast(cost_to_serve as decimal(38, 12)) from account_month_economics
+    union all
+    select account_id, month, 'exception_handling_cost', cast(exception_handling_cost as decimal(38, 12)) from account_month_economics
+    union all
+    select account_id, month, 'contribution_margin', cast(contribution_margin as decimal(38, 12)) from account_month_economics
+    union all
+    select account_id, month, 'engagement_score', cast(engagement_score as decimal(38, 12)) from engagement_economics
+),
+
+treated as (
+    select enrollments.program_id, enrollments.account_id, enrollments.enrolled_at as reference_at
+    from stg_crm__program_enrollments as enrollments
+    inner join live_accounts on live_accounts.account_id = enrollments.account_id
+),
+
+treated_segments as (
+    select distinct treated.program_id, live_accounts.segment
+    from treated
+    inner join live_accounts on live_accounts.account_id = treated.account_id
+),
+
+control as (
+    select programs.program_id, live_accounts.account_id, cast(programs.launched_on as timestamp) as reference_at
+    from programs
+    inner join treated_segments on treated_segments.program_id = programs.program_id
+    inner join live_accounts on live_accounts.segment = treated_segments.segment
+    left join stg_crm__program_enrollments as enrollments
+        on enrollments.program_id = programs.program_id
+            and enrollments.account_id = live_accounts.account_id
+    where enrollments.account_id is null
+),
+
+subjects as (
+    select program_id, account_id, 'treated' as arm, reference_at from treated
+    union all
+    select program_id, account_id, 'control' as arm, reference_at from control
+),
+
+-- The first month of a post window that starts with the first month beginning after
+-- reference_at + evaluation_window_days, moved on by the horizon.
+windows as (
+    select
+        subjects.program_id,
+        subjects.account_id,
+        subjects.arm,
+        program_metrics.metric,
+        horizons.horizon,
+        cast(date_trunc('month', subjects.reference_at) as date) as reference_month,
+        cast(
+            date_trunc('month', subjects.reference_at + programs.evaluation_window_days * interval 1 day)
+            + interval 1 month + horizons.months_after_short * interval 1 month as date
+        ) as post_start
+    from subjects
+    inner join programs on programs.program_id = subjects.program_id
+    inner join program_metrics on program_metrics.program_id = subjects.program_id
+    cross join horizons
+),
+
+account_changes as (
+    select
+        windows.program_id,
+        windows.horizon,
+        windows.metric,
+        windows.account_id,
+        windows.arm,
+        count(*) filter (where metric_values.month < windows.reference_month) as pre_months,
+        count(*) filter (where metric_values.month >= windows.post_start) as post_months,
+        -- Each account's mean over the months where the metric exists, rounded once to 12
+        -- decimals, so that the group sums below are exact (the same on every run).
+        cast(
+            sum(metric_values.value) filter (where metric_values.month < windows.reference_month)
+            / nullif(count(metric_values.value) filter (where metric_values.month < windows.reference_month), 0)
+            as decimal(38, 12)
+        ) as pre,
+        cast(
+            sum(metric_values.value) filter (where metric_values.month >= windows.post_start)
+            / nullif(count(metric_values.value) filter (where metric_values.month >= windows.post_start), 0)
+            as decimal(38, 12)
+        ) as post
+    from windows
+    inner join metric_values
+        on metric_values.account_id = windows.account_id
+            and metric_values.metric = windows.metric
+            and (
+                (
+                    metric_values.month >= cast(windows.reference_month - interval 3 month as date)
+                    and metric_values.month < windows.reference_month
+                )
+                or (
+                    metric_values.month >= windows.post_start
+                    and metric_values.month < cast(windows.post_start + interval 3 month as date)
+                )
+            )
+    group by windows.program_id, windows.horizon, windows.metric, windows.account_id, windows.arm
+),
+
+arms as (
+    select
+        program_id,
+        horizon,
+        metric,
+        arm,
+        count(*) as accounts,
+        (sum(post) - sum(pre)) / nullif(abs(sum(pre)), 0) as relative_change
+    from account_changes
+    where pre_months = 3 and post_months = 3
+    group by program_id, horizon, metric, arm
+),
+
+effects as (
+    select
+        programs.program_id,
+        horizons.horizon,
+        program_metrics.metric,
+        coalesce(treated_arm.accounts, 0) as treated_accounts,
+        coalesce(control_arm.accounts, 0) as control_accounts,
+        treated_arm.relative_change as treated_change,
+        control_arm.relative_change as control_change,
+        treated_arm.relative_change - control_arm.relative_change as measured_effect,
+        -- The last month of the horizon's window computed from launched_on, after as_of_month.
+        cast(
+            date_trunc('month', cast(programs.launched_on as timestamp) + programs.evaluation_window_days * interval 1 day)
+            + interval 1 month + (horizons.months_after_short + 2) * interval 1 month as date
+        ) > periods.as_of_month as not_yet_due,
+        program_metrics.metric in ('cost_to_serve', 'exception_handling_cost') as favourable_down
+    from programs
+    inner join program_metrics on program_metrics.program_id = programs.program_id
+    cross join horizons
+    cross join int_periods as periods
+    left join arms as treated_arm
+        on treated_arm.program_id = programs.program_id
+            and treated_arm.horizon = horizons.horizon
+            and treated_arm.metric = program_metrics.metric
+            and treated_arm.arm = 'treated'
+    left join arms as control_arm
+        on control_arm.program_id = programs.program_id
+            and control_arm.horizon = horizons.horizon
+            and control_arm.metric = program_metrics.metric
+            and control_arm.arm = 'control'
+),
+
+statuses as (
+    select
+        *,
+        case
+            when not_yet_due then 'not_yet_due'
+            when treated_accounts < 10 or control_accounts < 10 then 'insufficient_data'
+            else 'measured'
+        end as status,
+        case when favourable_down then -measured_effect else measured_effect end as favourable_effect
+    from effects
+)
+
+select
+    cast(program_id as varchar) as program_id,
+    cast(horizon as varchar) as horizon,
+    cast(metric as varchar) as metric,
+    cast(treated_accounts as bigint) as treated_accounts,
+    cast(control_accounts as bigint) as control_accounts,
+    cast(treated_change as double) as treated_change,
+    cast(control_change as double) as control_change,
+    cast(measured_effect as double) as measured_effect,
+    cast(status as varchar) as status,
+    cast(case
+        when status <> 'measured' or favourable_effect is null then null
+        when favourable_effect >= 0.02 then 'reward'
+        when favourable_effect <= -0.02 then 'penalty'
+        else 'neutral'
+    end as varchar) as outcome
+from statuses
