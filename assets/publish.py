@@ -9,6 +9,7 @@ switches ``<warehouse>/current`` to it; ``<warehouse>/validation/index.html`` li
 publication's report.
 """
 
+import json
 import shutil
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from assets.settings_tables import CLOSED_PERIODS_KEY
 from pipelines import closing
 from pipelines.ingest import manifest_fingerprint
 from pipelines.publish import CURRENT, PublishError, current_publication, link_stable_paths, publish
+from pipelines.report_data import QUALITY_FILE, quarantine_summary
 from pipelines.sql_models import SqlModel, use_model_schemas
 from pipelines.versions import fingerprint, versions
 
@@ -119,6 +121,20 @@ def report_into_publication(run_folder: Path):
     return copy
 
 
+def into_publication(con, run_folder: Path):
+    """``before_switch`` hook: the run's check report, and ``quality.json``, the rows this
+    publication's inputs lost to quarantine (per table and rule), which the executive report
+    shows: the report reads only the publication, and the working database moves on."""
+    copy = report_into_publication(run_folder)
+
+    def write(folder: Path, publish_id: str) -> None:
+        copy(folder, publish_id)
+        summary = {"quarantined": quarantine_summary(con)}
+        (folder / QUALITY_FILE).write_text(json.dumps(summary, indent=1, sort_keys=True))
+
+    return write
+
+
 def link_current_report(warehouse: WarehouseResource, run_folder: Path, publish_id: str) -> None:
     """Stamp the run's own report folder and point ``validation/index.html`` at the current
     publication's report (replacing the old layout's page and per-suite JSON files)."""
@@ -175,7 +191,7 @@ def build_publish_asset(marts: list[SqlModel], check_keys: list[AssetCheckKey]) 
                 publication = publish(
                     con, closing.served_marts(con, marts, state), Path(warehouse.warehouse_dir),
                     fingerprint, passed, warned,
-                    before_switch=report_into_publication(run_folder),
+                    before_switch=into_publication(con, run_folder),
                     # A forced rebuild republishes every mart: no version is trusted.
                     mart_versions=None if warehouse.full_rebuild else published_versions(con, marts),
                     ledger=lambda publish_id: closing.write_ledger(con, marts, publish_id),

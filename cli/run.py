@@ -39,6 +39,7 @@ from pipelines.closing import ClosingError, PeriodAction
 from pipelines.contract import TABLES
 from pipelines.ingest import QUARANTINE_TABLE, raw_table_name
 from pipelines.publish import current_publication
+from pipelines.report import PAGE, REPORT_DIR
 from pipelines.staging import staging_table_name
 
 
@@ -106,7 +107,8 @@ def print_summary(warehouse: WarehouseResource, seconds: float, evaluations: lis
         f"{len(evaluations) - passed} (non-blocking); publication {publish_id}; {seconds:.1f}s\n"
         f"published marts: {warehouse.published_db_path} and {warehouse.parquet_dir}/<mart>/\n"
         f"months:          {months}\n"
-        f"check report:    {warehouse.validation_dir / 'index.html'}"
+        f"check report:    {warehouse.validation_dir / 'index.html'}\n"
+        f"exec report:     {Path(warehouse.warehouse_dir) / REPORT_DIR / PAGE} (open it in a browser)"
     )
 
 

@@ -406,14 +406,27 @@ def remove_leftovers(warehouse_dir: Path, history: list[str]) -> None:
     """Delete what killed publishes left, and the publications older than the kept ones.
 
     ``history``: the ids of every publication that became current, oldest first (the new log).
-    A folder not in it never became current: a killed or failed publish.
+    A folder not in it never became current: a killed or failed publish. A publication that a
+    link at the top of the warehouse still points into is kept too (``<warehouse>/report`` keeps
+    the previous publication's report while the new one's is not built, or failed).
     """
-    keep = set(history[-KEEP_PUBLICATIONS:])
+    keep = set(history[-KEEP_PUBLICATIONS:]) | linked_publications(warehouse_dir)
     targets = [p for p in warehouse_dir.iterdir() if _is_leftover(p.name)]
     publications = warehouse_dir / PUBLICATIONS
     targets += [p for p in publications.iterdir() if p.name not in keep]
     for path in targets:
         _remove(path)
+
+
+def linked_publications(warehouse_dir: Path) -> set[str]:
+    """Ids of the publications that a symlink at the top of the warehouse points into."""
+    linked = set()
+    for path in warehouse_dir.iterdir():
+        if path.is_symlink():
+            parts = Path(os.readlink(path)).parts
+            if len(parts) > 1 and parts[0] == PUBLICATIONS:
+                linked.add(parts[1])
+    return linked
 
 
 def _remove(path: Path) -> None:
