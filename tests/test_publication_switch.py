@@ -101,7 +101,12 @@ def test_the_last_publications_are_kept_and_older_ones_deleted(warehouse):
         publish_again(warehouse)
     history = log_ids(root)
     assert len(history) == 5
-    assert sorted(p.name for p in (root / "publications").iterdir()) == sorted(history[-KEEP_PUBLICATIONS:])
+    # The publish step alone built no report: <warehouse>/report still shows the first
+    # publication's page, so that publication is kept with the last ones.
+    assert os.readlink(root / "report") == f"publications/{history[0]}/report"
+    assert sorted(p.name for p in (root / "publications").iterdir()) == sorted(
+        [history[0], *history[-KEEP_PUBLICATIONS:]]
+    )
 
 
 def make_old_layout(root: Path) -> str:
@@ -109,7 +114,7 @@ def make_old_layout(root: Path) -> str:
     (log without redactions), a regular parquet folder, one report page with per-suite JSON, and
     the leftovers a killed old-layout publish left."""
     folder = (root / "current").resolve()
-    for name in ("marts.duckdb", "parquet", "current"):
+    for name in ("marts.duckdb", "parquet", "current", "report"):
         (root / name).unlink()
     shutil.copyfile(folder / "marts.duckdb", root / "marts.duckdb")
     shutil.copytree(folder / "parquet", root / "parquet")
@@ -214,8 +219,9 @@ def test_an_old_layout_warehouse_held_read_write_is_migrated_by_the_next_run(war
     assert os.readlink(root / "current") == f"publications/{new_id}"
     assert os.readlink(root / "validation" / "index.html") == "../current/validation/index.html"
     assert not list((root / "validation").glob("*.json"))
+    assert os.readlink(root / "report") == f"publications/{new_id}/report"
     assert sorted(p.name for p in root.iterdir()) == sorted(
-        ["current", "marts.duckdb", "parquet", "publications", "validation", "working.duckdb"]
+        ["current", "marts.duckdb", "parquet", "publications", "report", "validation", "working.duckdb"]
     )  # old-layout leftovers and the copied log gone
     assert [p.name for p in (root / "publications").iterdir()] == [new_id]
     assert not (root / "publications" / new_id / ".previous.duckdb").exists()
@@ -308,6 +314,7 @@ def test_hand_made_leftovers_are_removed_by_the_next_publish(warehouse):
             "marts.duckdb",
             "parquet",
             "publications",
+            "report",
             "validation",
             "working.duckdb",
             "notes.tmp.txt",

@@ -324,3 +324,23 @@ def test_a_killed_builds_leftover_is_removed_and_a_linked_publication_is_kept(tm
     (tmp_path / "report").unlink()
     remove_leftovers(tmp_path, ["p1", "p2", "p3", "p4"])
     assert sorted(p.name for p in (tmp_path / "publications").iterdir()) == ["p2", "p3", "p4"]
+
+
+def test_after_the_headline_month_is_closed_the_new_publications_report_says_closed(warehouse):
+    root = Path(warehouse.warehouse_dir)
+    before = page_attributes(root / "report" / "index.html")
+    assert before.figures["month_status"] == "open"
+    result = materialize(
+        [*all_assets, *all_checks],
+        resources={"warehouse": warehouse},
+        run_config={
+            "ops": {"period_close": {"config": {"action": "close", "month": "2025-02", "reason": "test"}}}
+        },
+        raise_on_error=False,
+    )
+    assert result.success
+    after = page_attributes(root / "report" / "index.html")
+    assert after.body["data-publish-id"] == current_publish_id(root) != before.body["data-publish-id"]
+    assert after.figures["month_status"] == "closed"
+    assert "closed through February 2025" in (root / "report" / "index.html").read_text(encoding="utf-8")
+    assert after.figures["nrr_12m"] == before.figures["nrr_12m"]  # the close froze the same numbers
