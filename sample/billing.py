@@ -130,6 +130,8 @@ class _Periods:
     step: np.ndarray  # months per period
     start: np.ndarray
     end: np.ndarray
+    months: np.ndarray  # months billed: step, or what is left of a period running at go-live
+    go_live: np.ndarray  # the rest of a quarterly or annual period running when the data starts
 
 
 def customers(rng: np.random.Generator, accounts: Accounts) -> Customers:
@@ -193,14 +195,6 @@ def subscriptions(rng: np.random.Generator, customers: Customers, programs: Prog
         (anchor_day - anchor_day.astype("datetime64[M]").astype("datetime64[D]")).astype(int) // 28 * 3
     ).astype("timedelta64[D]")  # keep day of month <= 28 so month arithmetic stays exact
     interval = rng.choice(3, size=nc, p=[0.7, 0.15, 0.15])
-    # A plan running before the data starts renews inside the data's first month (its anchor moves
-    # forward to that period boundary): otherwise a quarterly or annual plan would show no line,
-    # hence no revenue and no MRR, until its first renewal in the data, and the early months of
-    # every comparison (programs' pre windows, the first price comparisons) would miss it.
-    before_start = (anchor_day.astype("datetime64[M]") - START_MONTH).astype(int)
-    anchor_day = add_months(
-        anchor_day, np.where(before_start < 0, -before_start % INTERVAL_MONTHS[interval], 0)
-    )
     lifetime = rng.geometric(hazard)  # months until churn
     price_level = rng.lognormal(0, 0.35, nc)  # the customer's list price against its segment's
     price = PLAN_USD_PER_MONTH[customers.segment] * price_level
@@ -344,15 +338,24 @@ def _price_increases(
 
 
 def _billing_periods(subs: Subscriptions) -> _Periods:
-    """Every billing period of every subscription that starts inside the data range."""
+    """Every billing period of every subscription that starts inside the data range, plus the
+    rest of every quarterly or annual period running when it starts: the billing system went live
+    then and invoiced what was left of them (so that such a plan has a line, hence revenue and
+    MRR, from the first month, not only from its first renewal in the data). That rest is billed
+    as whole months, as many as MRR counts in it."""
     periods = subs.months // INTERVAL_MONTHS[subs.interval]
     inv_sub = np.repeat(np.arange(subs.n), periods)
     k = np.arange(len(inv_sub)) - np.repeat(np.cumsum(periods) - periods, periods)
     step = INTERVAL_MONTHS[subs.interval][inv_sub]
     period_start = add_months(subs.started_at[inv_sub].astype("datetime64[D]"), k * step)
     period_end = add_months(period_start, step)
-    in_range = (period_start >= month_start(np.zeros(1, int))[0] - duration(1)) & (period_start < END)
-    return _Periods(*(a[in_range] for a in (inv_sub, k, step, period_start, period_end)))
+    go_live_day = month_start(np.zeros(1, int))[0]
+    go_live = (step > 1) & (period_start < go_live_day) & (period_end > go_live_day)
+    in_range = ((period_start >= go_live_day - duration(1)) | go_live) & (period_start < END)
+    period_start = np.where(go_live, go_live_day, period_start)
+    days = (period_end - period_start).astype("timedelta64[s]").astype(np.int64) / 86_400
+    months = np.where(go_live, np.maximum(1, np.rint(days / 30.4375)), step).astype(np.int64)
+    return _Periods(*(a[in_range] for a in (inv_sub, k, step, period_start, period_end, months, go_live)))
 
 
 def _lines(
@@ -391,7 +394,7 @@ def _line_items(
     plan_amount = quantity * unit_amount
     usage = np.rint(plan_amount / step * rng.uniform(0.05, 0.6, ni)).astype(np.int64)
     discounted = (rng.random(n_subscriptions) < 0.10)[p.subscription]
-    first_invoice = p.k == 0
+    first_invoice = (p.k == 0) & ~p.go_live
     proration_amount = np.rint(plan_amount / 3 * (1 / 3) * rng.uniform(0.3, 1.0, ni)).astype(np.int64)
     proration_start = period_start - duration(rng.integers(3, 25, ni))
     setup_fee = np.rint(plan_amount * 0.5 / step)
@@ -401,7 +404,7 @@ def _line_items(
         _lines(discounted, "discount", -np.rint(plan_amount * 0.1), period_start, period_end, False, "10% discount"),
         _lines(rng.random(ni) < 0.02, "credit", -np.rint(plan_amount * 0.05), period_start, period_start, False, "service credit"),
         _lines(first_invoice & (rng.random(ni) < 0.5), "one_time", setup_fee, period_start, period_start, False, "setup fee", np.ones(ni), setup_fee),
-        _lines(upgraded & (p.k == 4), "subscription", proration_amount, proration_start, period_start, True, "upgrade proration"),
+        _lines(upgraded & (p.k == 4) & ~p.go_live, "subscription", proration_amount, proration_start, period_start, True, "upgrade proration"),
         _lines(billed < 1, "credit", -np.rint(plan_amount * (1 - billed)), period_start, period_start, False, "migration credit"),
     ]  # fmt: skip
     return pl.concat(line_frames).sort("inv", maintain_order=True)
@@ -417,7 +420,7 @@ def invoices(
     recent ones may still be drafts. Paid and written-off invoices have an earlier, open
     version."""
     p = _billing_periods(subs)
-    inv_sub, k, step, period_start = p.subscription, p.k, p.step, p.start
+    inv_sub, k, period_start = p.subscription, p.k, p.start
     ni = len(inv_sub)
     inv_cust = subs.customer[inv_sub]
     inv_currency = customers.currency[inv_cust]
@@ -436,7 +439,7 @@ def invoices(
     ).astype(np.int64)  # fmt: skip
     unit_amount = np.rint(
         subs.unit_minor[inv_sub]
-        * step
+        * p.months
         * np.where(k >= increases.at[inv_sub], 1 + increases.pct[inv_sub], 1.0)
     ).astype(np.int64)
     segment_pay_days = np.array([5.0, 15.0, 30.0])[customers.segment[inv_cust]]

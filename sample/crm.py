@@ -20,6 +20,7 @@ from sample.common import (
     month_start,
     only_where,
     pick,
+    repeat_by_kind,
     within_month,
 )
 
@@ -261,31 +262,37 @@ def _enroll(rng: np.random.Generator, pool: np.ndarray, size: int) -> np.ndarray
 
 
 def programs(rng: np.random.Generator, accounts: Accounts) -> Programs:
-    """Eight programs and who enrolled: reconciliation onboarding (P001) targets the accounts with
-    the most exceptions and halves them; the webinar series (P002) and in-app guidance enrol
-    anyone; the enterprise QBR program is too recent to judge; the compliance pilot has only nine
-    accounts. The seat expansion push (P006, mid-market), the payments stack migration (P007,
-    SMB) and the lifecycle email push (P008) enrol established accounts that are in no other
-    program, so that their effects (PROGRAM_EFFECTS, PROGRAM_EVENTS) stand out. A few enrollments
-    point to unknown accounts or programs."""
+    """Eight programs and who enrolled, among the accounts that are customers at launch:
+    reconciliation onboarding (P001) targets the accounts with the most exceptions and halves
+    them; the webinar series (P002, SMB and mid-market) and in-app guidance enrol anyone; the
+    enterprise QBR program is too recent to judge; the compliance pilot has only nine accounts.
+    The seat expansion push (P006, mid-market), the payments stack migration (P007, SMB) and the
+    lifecycle email push (P008) enrol established accounts that are in no other program, so that
+    their effects (PROGRAM_EFFECTS, PROGRAM_EVENTS) stand out. A few enrollments point to unknown
+    accounts or programs."""
     n, segment, account_id = accounts.n, accounts.segment, accounts.account_id
     launched = PROGRAMS["launched_on"].str.to_date().to_numpy().astype("datetime64[ms]")
-    top_exceptions = np.flatnonzero(accounts.exceptions > np.quantile(accounts.exceptions, 0.6))
-    everyone = np.arange(n)
+
+    def customers_at_launch(program: str, days: int = 0) -> np.ndarray:
+        """Accounts created before the program's launch (at least ``days`` before): a program
+        enrolls customers, not accounts that do not exist yet."""
+        return accounts.created_at < launched[_program_index(program)] - duration(days)
+
+    top_exceptions = accounts.exceptions > np.quantile(accounts.exceptions, 0.6)
+    enterprises = segment == 2
     enrolled_sets = [
-        _enroll(rng, top_exceptions, max(12, int(0.06 * n))),
-        _enroll(rng, everyone, max(12, int(0.08 * n))),
-        _enroll(rng, np.flatnonzero(segment == 2), max(12, min(150, int((segment == 2).sum() * 0.15)))),
-        _enroll(rng, everyone, max(12, int(0.05 * n))),
-        _enroll(rng, everyone, 9),
-    ]
-    # The later programs: a share of the established accounts (customers for a quarter at
-    # launch) of their segments that no earlier program enrolled.
+        _enroll(rng, np.flatnonzero(top_exceptions & customers_at_launch("P001")), max(12, int(0.06 * n))),
+        _enroll(rng, np.flatnonzero((segment < 2) & customers_at_launch("P002")), max(12, int(0.08 * n))),
+        _enroll(rng, np.flatnonzero(enterprises & customers_at_launch("P003")), max(12, min(150, int(enterprises.sum() * 0.15)))),
+        _enroll(rng, np.flatnonzero(customers_at_launch("P004")), max(12, int(0.05 * n))),
+        _enroll(rng, np.flatnonzero(customers_at_launch("P005")), 9),
+    ]  # fmt: skip
+    # The later programs: a share of their segments' accounts that have been customers for a
+    # quarter at launch and that no earlier program enrolled.
     for program, segments, share in (("P006", [1], 0.25), ("P007", [0], 0.15), ("P008", [0, 1, 2], 0.25)):
         taken = np.zeros(n, bool)
         taken[np.concatenate(enrolled_sets)] = True
-        established = accounts.created_at < launched[_program_index(program)] - duration(90)
-        pool = np.flatnonzero(np.isin(segment, segments) & established & ~taken)
+        pool = np.flatnonzero(np.isin(segment, segments) & customers_at_launch(program, 90) & ~taken)
         enrolled_sets.append(_enroll(rng, pool, int(share * len(pool))))
     en_prog = np.concatenate([np.full(len(s), i) for i, s in enumerate(enrolled_sets)])
     en_acct = np.concatenate(enrolled_sets)
@@ -346,23 +353,23 @@ def engagement_events(
     baseline = rng.random(len(acct)) < BASELINE_UNSUBSCRIBE_RATE
     np.minimum.at(unsubscribed_in, acct[baseline], month[baseline])
     newsletter = np.where(month <= unsubscribed_in[acct], NEWSLETTERS_PER_MONTH[segment], 0)
-    counts = [
-        rng.poisson(organic_rate),
-        newsletter,
-        rng.poisson(newsletter * (programs.factor("touches", acct, month) - 1)),  # the push
-        (month == unsubscribed_in[acct]).astype(int),
-    ]
-    ev_cm = np.concatenate([np.repeat(np.arange(len(acct)), c) for c in counts])
-    kind = np.concatenate([np.full(c.sum(), k) for k, c in enumerate(counts)])
+    ev_cm, kind = repeat_by_kind(
+        [
+            rng.poisson(organic_rate),
+            newsletter,
+            rng.poisson(newsletter * (programs.factor("touches", acct, month) - 1)),  # the push
+            (month == unsubscribed_in[acct]).astype(int),
+        ]
+    )
     ne = len(ev_cm)
     ev_acct = acct[ev_cm]
     ev_type = np.concatenate(
         [
-            pick(rng, ORGANIC_EVENT_TYPES, ORGANIC_EVENT_WEIGHTS, counts[0].sum()),
-            np.full(counts[1].sum() + counts[2].sum(), "campaign_touch"),
-            np.full(counts[3].sum(), "unsubscribe"),
+            pick(rng, ORGANIC_EVENT_TYPES, ORGANIC_EVENT_WEIGHTS, (kind == 0).sum()),
+            np.full(np.isin(kind, [1, 2]).sum(), "campaign_touch"),
+            np.full((kind == 3).sum(), "unsubscribe"),
         ]
-    )
+    )  # kind by kind, as the rows are
     ev_at = within_month(rng, month[ev_cm])
     promoter_bias = np.where(accounts.theater[ev_acct], -2.0, 1.0)
     nps = np.clip(np.rint(rng.normal(7.5 + promoter_bias, 2.0)), 0, 10).astype(np.int64)

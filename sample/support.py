@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 
 from pipelines.contract import EXCEPTION_CATEGORIES
-from sample.common import END, duration, ids, month_start, only_where, pick, within_month
+from sample.common import END, duration, ids, month_start, only_where, pick, repeat_by_kind, within_month
 from sample.crm import AccountMonths, Accounts, Programs
 
 TICKETS_PER_MONTH = np.array([0.3, 0.8, 2.0])
@@ -70,26 +70,24 @@ def _ticket_volume(
     programs: Programs,
     price_increases: AccountMonths,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Tickets per account-month: exception tickets follow the account's exception rate (as the
-    programs change it, "exceptions" in crm.PROGRAM_EFFECTS), the others its engagement, and a
-    price increase brings billing questions in its month. Returns each ticket's account, month
-    and kind (0 exception, 1 ordinary question, 2 billing question)."""
-    tk_acct_cm, tk_month = active.account, active.month
-    exc_now = accounts.exceptions[tk_acct_cm] * programs.factor("exceptions", tk_acct_cm, tk_month)
-    base_rate = TICKETS_PER_MONTH[accounts.segment[tk_acct_cm]]
-    counts = [
-        rng.poisson(base_rate * 0.25 * exc_now),
-        rng.poisson(base_rate * 0.75 * np.sqrt(accounts.engagement[tk_acct_cm])),
-    ]
-    billing_questions = rng.poisson(BILLING_QUESTIONS_PER_INCREASE, len(price_increases.account))
-    t_acct = np.concatenate(
-        [np.repeat(tk_acct_cm, c) for c in counts] + [np.repeat(price_increases.account, billing_questions)]
+    """Tickets per account-month: in active months, exception tickets follow the account's
+    exception rate (as the programs change it, "exceptions" in crm.PROGRAM_EFFECTS) and the
+    others its engagement; a price increase brings billing questions in its month. Returns each
+    ticket's account, month and kind (0 exception, 1 ordinary question, 2 billing question)."""
+    n_active = len(active.account)
+    acct = np.concatenate([active.account, price_increases.account])
+    month = np.concatenate([active.month, price_increases.month])
+    exc_now = accounts.exceptions[acct] * programs.factor("exceptions", acct, month)
+    base_rate = TICKETS_PER_MONTH[accounts.segment[acct]]
+    is_active = np.arange(len(acct)) < n_active
+    item, kind = repeat_by_kind(
+        [
+            rng.poisson(np.where(is_active, base_rate * 0.25 * exc_now, 0)),
+            rng.poisson(np.where(is_active, base_rate * 0.75 * np.sqrt(accounts.engagement[acct]), 0)),
+            rng.poisson(np.where(is_active, 0, BILLING_QUESTIONS_PER_INCREASE)),
+        ]
     )
-    t_month = np.concatenate(
-        [np.repeat(tk_month, c) for c in counts] + [np.repeat(price_increases.month, billing_questions)]
-    )
-    kind = np.concatenate([np.full(c.sum(), k) for k, c in enumerate([*counts, billing_questions])])
-    return t_acct, t_month, kind
+    return acct[item], month[item], kind
 
 
 def tickets(
