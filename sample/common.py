@@ -33,6 +33,22 @@ def month_start(month_index: np.ndarray) -> np.ndarray:
     return (START_MONTH + month_index).astype("datetime64[D]").astype("datetime64[ms]")
 
 
+def within_month(rng: np.random.Generator, month_index: np.ndarray) -> np.ndarray:
+    """A random instant inside each month (so that an event drawn for a month lands in it, also in
+    February), never at or after ``END``."""
+    start = month_start(month_index)
+    length = (month_start(month_index + 1) - start).astype("timedelta64[s]").astype(np.int64) / 86_400
+    return np.minimum(start + duration(rng.uniform(0, 1, len(start)) * length), END - duration(0.01))
+
+
+def repeat_by_kind(counts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows drawn in several kinds over the same items, ``counts[k][i]`` rows of kind ``k`` for
+    item ``i``: each row's item index and kind, kind by kind."""
+    item = np.concatenate([np.repeat(np.arange(len(c)), c) for c in counts])
+    kind = np.concatenate([np.full(c.sum(), k) for k, c in enumerate(counts)])
+    return item, kind
+
+
 def ids(prefix: str, n: int, offset: int = 0) -> pl.Series:
     """``n`` identifiers like ``A00000042``: the prefix and a zero-padded counter."""
     return pl.Series(np.arange(offset, offset + n)).cast(pl.String).str.zfill(8).str.replace("^", prefix)

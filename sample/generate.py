@@ -6,8 +6,9 @@ Each table lands as a backfill snapshot (folder ``2026-10-24``) and daily drops 
 2026-10-25 … 2026-10-31, the way exports arrive: large tables as Parquet, others as CSV or JSON
 lines (tickets mix CSV and JSON lines). The drops re-send changed entities with a newer
 ``updated_at`` (invoices paid, tickets solved, accounts re-rated or deleted) and repeat some rows
-unchanged; a small share of rows breaks the contract on purpose. Output is deterministic for a
-seed.
+unchanged; one drop of line items comes from an older export that leaves out the optional
+quantity and unit amount; a small share of rows breaks the contract on purpose (bad values, and a
+few plan lines whose amount is not quantity x unit_amount). Output is deterministic for a seed.
 """
 
 from __future__ import annotations
@@ -51,6 +52,21 @@ BAD_VALUES = [
     ("billing__customers", "created_at", "31/02/2025", 0.001),
     ("crm__engagement_events", "nps_score", 11, 0.0001),
 ]
+# (table, rows it may hit, column, value, share of those rows): rows that break a row rule of the
+# contract rather than one value. A plan line edited by hand, so that its amount is no longer
+# quantity x unit_amount (quarantined as inconsistent_amount).
+BAD_ROWS = [
+    (
+        "billing__invoice_line_items",
+        (pl.col("type") == "subscription") & ~pl.col("proration") & pl.col("quantity").is_not_null(),
+        "amount",
+        pl.col("amount") + 1,
+        0.00005,
+    ),
+]
+# Optional columns that one daily drop leaves out (it comes from the billing system's older
+# export), as the contract allows: its line items state no quantity or unit amount.
+OMITTED_COLUMNS = {("billing__invoice_line_items", date(2026, 10, 28)): ["quantity", "unit_amount"]}
 # Values that look odd but are valid once normalised (case-insensitive enums and currencies).
 CASE_VARIANTS = [
     ("crm__accounts", "segment", str.title, 0.02),
@@ -59,11 +75,19 @@ CASE_VARIANTS = [
 ]
 
 
-def _rows(rng: np.random.Generator, frame: pl.DataFrame, share: float) -> pl.Series:
-    """A deterministic row mask hitting about ``share`` of the rows (at least one)."""
+def _rows(
+    rng: np.random.Generator, frame: pl.DataFrame, share: float, where: pl.Expr | None = None
+) -> pl.Series:
+    """A deterministic row mask hitting about ``share`` of the rows where ``where`` holds (every
+    row by default), at least one."""
+    candidates = (
+        np.arange(frame.height)
+        if where is None
+        else np.flatnonzero(frame.select(where).to_series().to_numpy())
+    )
     mask = np.zeros(frame.height, bool)
     mask[
-        rng.choice(frame.height, size=min(max(1, int(frame.height * share)), frame.height), replace=False)
+        rng.choice(candidates, size=min(max(1, int(len(candidates) * share)), len(candidates)), replace=False)
     ] = True
     return pl.Series(mask)
 
@@ -76,6 +100,11 @@ def _inject(rng: np.random.Generator, frames: dict[str, pl.DataFrame]) -> None:
         bad = pl.lit(str(value) if textual else value)
         frames[name] = frame.with_columns(
             pl.when(_rows(rng, frame, share)).then(bad).otherwise(source).alias(column)
+        )
+    for name, where, column, value, share in BAD_ROWS:
+        frame = frames[name]
+        frames[name] = frame.with_columns(
+            pl.when(_rows(rng, frame, share, where)).then(value).otherwise(pl.col(column)).alias(column)
         )
     for name, column, transform, share in CASE_VARIANTS:
         frame = frames[name]
@@ -152,6 +181,7 @@ def generate(out: Path, scale: float, seed: int, overwrite: bool = False) -> dic
                 fmt = DROP_FORMATS.get(name, fmt)
                 if name == "crm__accounts":
                     frame = frame.with_columns(sync_source=pl.lit("crm-daily"))  # schema drift
+            frame = frame.drop(OMITTED_COLUMNS.get((name, day), []))
             folder = out / table.source / table.name / day.isoformat()
             _write(frame, folder / f"{table.name}.{fmt}", fmt)
             written[name] += frame.height

@@ -8,10 +8,11 @@ import numpy as np
 import polars as pl
 
 from pipelines.contract import EXCEPTION_CATEGORIES
-from sample.common import END, duration, ids, month_start, only_where, pick
+from sample.common import END, duration, ids, month_start, only_where, pick, repeat_by_kind, within_month
 from sample.crm import AccountMonths, Accounts, Programs
 
 TICKETS_PER_MONTH = np.array([0.3, 0.8, 2.0])
+BILLING_QUESTIONS_PER_INCREASE = 0.8  # tickets in the month a price increase takes effect
 
 
 @dataclass(frozen=True)
@@ -63,23 +64,30 @@ def organizations(rng: np.random.Generator, accounts: Accounts) -> Organizations
 
 
 def _ticket_volume(
-    rng: np.random.Generator, accounts: Accounts, active: AccountMonths, programs: Programs
-) -> tuple[np.ndarray, np.ndarray]:
-    """Tickets per active account-month: exception tickets follow the account's exception rate
-    (halved once reconciliation onboarding pays off), the others its engagement. Returns each
-    ticket's account-month index and whether it is an exception."""
-    tk_acct_cm, tk_month = active.account, active.month
-    exc_now = accounts.exceptions[tk_acct_cm] * np.where(
-        tk_month >= programs.onboarded_from_month[tk_acct_cm], 0.45, 1.0
+    rng: np.random.Generator,
+    accounts: Accounts,
+    active: AccountMonths,
+    programs: Programs,
+    price_increases: AccountMonths,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Tickets per account-month: in active months, exception tickets follow the account's
+    exception rate (as the programs change it, "exceptions" in crm.PROGRAM_EFFECTS) and the
+    others its engagement; a price increase brings billing questions in its month. Returns each
+    ticket's account, month and kind (0 exception, 1 ordinary question, 2 billing question)."""
+    n_active = len(active.account)
+    acct = np.concatenate([active.account, price_increases.account])
+    month = np.concatenate([active.month, price_increases.month])
+    exc_now = accounts.exceptions[acct] * programs.factor("exceptions", acct, month)
+    base_rate = TICKETS_PER_MONTH[accounts.segment[acct]]
+    is_active = np.arange(len(acct)) < n_active
+    item, kind = repeat_by_kind(
+        [
+            rng.poisson(np.where(is_active, base_rate * 0.25 * exc_now, 0)),
+            rng.poisson(np.where(is_active, base_rate * 0.75 * np.sqrt(accounts.engagement[acct]), 0)),
+            rng.poisson(np.where(is_active, 0, BILLING_QUESTIONS_PER_INCREASE)),
+        ]
     )
-    base_rate = TICKETS_PER_MONTH[accounts.segment[tk_acct_cm]]
-    exc_count = rng.poisson(base_rate * 0.25 * exc_now)
-    other_count = rng.poisson(base_rate * 0.75 * np.sqrt(accounts.engagement[tk_acct_cm]))
-    t_cm = np.concatenate(
-        [np.repeat(np.arange(len(tk_acct_cm)), exc_count), np.repeat(np.arange(len(tk_acct_cm)), other_count)]
-    )
-    is_exc = np.concatenate([np.ones(exc_count.sum(), bool), np.zeros(other_count.sum(), bool)])
-    return t_cm, is_exc
+    return acct[item], month[item], kind
 
 
 def tickets(
@@ -88,21 +96,24 @@ def tickets(
     active: AccountMonths,
     organizations: Organizations,
     programs: Programs,
+    price_increases: AccountMonths,
 ) -> Tickets:
-    """Tickets of linked accounts in their active months, solved in about two days; 1% lack an
-    organization. Solved tickets have an earlier, open version."""
-    t_cm, is_exc = _ticket_volume(rng, accounts, active, programs)
-    nk = len(t_cm)
-    t_acct = active.account[t_cm]
+    """Tickets of linked accounts in their active months (and the billing questions that price
+    increases bring), solved in about two days; 1% lack an organization. Solved tickets have an
+    earlier, open version."""
+    t_acct, t_month, kind = _ticket_volume(rng, accounts, active, programs, price_increases)
+    nk = len(t_acct)
+    is_exc = kind == 0
     org_of_account = organizations.of_account
-    category = np.where(
-        is_exc,
-        pick(rng, np.array(EXCEPTION_CATEGORIES), [0.35, 0.2, 0.2, 0.1, 0.15], nk),
-        pick(rng, np.array(["how_to", "bug", "billing_question"]), [0.5, 0.3, 0.2], nk),
+    category = np.select(
+        [is_exc, kind == 1],
+        [
+            pick(rng, np.array(EXCEPTION_CATEGORIES), [0.35, 0.2, 0.2, 0.1, 0.15], nk),
+            pick(rng, np.array(["how_to", "bug", "billing_question"]), [0.5, 0.3, 0.2], nk),
+        ],
+        "billing_question",
     )  # fmt: skip
-    t_created = np.minimum(
-        month_start(active.month[t_cm]) + duration(rng.uniform(0, 30.9, nk)), END - duration(0.01)
-    )
+    t_created = within_month(rng, t_month)
     solved_at = t_created + duration(rng.exponential(2.0, nk))
     t_solved = solved_at < END
     t_has_org = (org_of_account[t_acct] >= 0) & (rng.random(nk) >= 0.01)

@@ -116,7 +116,7 @@ def test_the_sample_holds_the_cases_that_break_naive_pipelines(sample_run):
         r
         for (r,) in query(sample_run, "SELECT DISTINCT regexp_extract(rule, '^[a-z_]+') FROM raw.quarantine")
     }
-    assert {"bad_enum", "unparseable", "unknown_currency", "out_of_range"} <= rules
+    assert {"bad_enum", "unparseable", "unknown_currency", "out_of_range", "inconsistent_amount"} <= rules
     # The story: "engagement theater" accounts (engaged and exception-heavy) exist.
     assert (
         one(
@@ -198,6 +198,48 @@ def test_the_sample_tells_its_story(sample_run):
         "SELECT spearman_engagement_cost_to_serve FROM marts.engagement_cost_correlation WHERE segment = 'all' ORDER BY month DESC LIMIT 1",
     )
     assert rho[0][0] > 0.2
+
+
+def test_the_sample_holds_the_revision_2_stories(sample_run):
+    """What the revision-2 marts (fatigue, price increases, program horizons) need, on staging."""
+
+    def one(sql: str):
+        return query(sample_run, sql)[0][0]
+
+    # Plan lines state seats and a unit price that multiply to the amount; one older drop and the
+    # other line types state neither.
+    plan_lines = "FROM staging.stg_billing__invoice_line_items WHERE type = 'subscription' AND NOT proration"
+    assert (
+        one(f"SELECT count(*) {plan_lines} AND quantity IS NOT NULL AND amount = quantity * unit_amount")
+        > 50_000
+    )
+    assert (
+        one(f"SELECT count(*) {plan_lines} AND quantity IS NOT NULL AND amount <> quantity * unit_amount")
+        == 0
+    )
+    assert one(f"SELECT count(*) {plan_lines} AND quantity IS NULL") > 0
+    # Price increases: the monthly unit price of a subscription rises on about a tenth of them.
+    increased = one(
+        "SELECT count(DISTINCT subscription_id) FROM (SELECT i.subscription_id, l.unit_amount / greatest(1, "
+        "round(datediff('day', l.period_start, l.period_end) / 30.4375)) AS unit, lag(unit) OVER (PARTITION BY "
+        "i.subscription_id ORDER BY l.period_start, l.line_item_id) AS previous FROM staging.stg_billing__invoice_line_items l "
+        "JOIN staging.stg_billing__invoices i USING (invoice_id) WHERE l.type = 'subscription' AND NOT l.proration "
+        "AND l.unit_amount IS NOT NULL AND i.status IN ('open', 'paid', 'uncollectible')) WHERE unit > previous * 1.005"
+    )
+    subscriptions = one("SELECT count(*) FROM staging.stg_billing__subscriptions")
+    assert 0.06 < increased / subscriptions < 0.15
+    # Fatigue: the email push's accounts get several campaign touches a month, some unsubscribe.
+    assert (
+        one("SELECT count(*) FROM staging.stg_crm__engagement_events WHERE event_type = 'unsubscribe'") > 100
+    )
+    touches = query(
+        sample_run,
+        "SELECT account_id IN (SELECT account_id FROM staging.stg_crm__program_enrollments WHERE program_id = 'P008'), "
+        "count(*) / count(DISTINCT (account_id, date_trunc('month', occurred_at))) "
+        "FROM staging.stg_crm__engagement_events WHERE event_type = 'campaign_touch' "
+        "AND occurred_at >= DATE '2026-03-01' AND occurred_at < DATE '2026-09-01' GROUP BY 1 ORDER BY 1",
+    )  # (pushed, touches per account-month), not pushed first
+    assert touches[1][1] > 2 * touches[0][1]
 
 
 def test_the_month_in_progress_shows_no_churn_spike(sample_run):
