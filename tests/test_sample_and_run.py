@@ -200,6 +200,45 @@ def test_the_sample_tells_its_story(sample_run):
     assert rho[0][0] > 0.2
 
 
+def test_the_sample_answers_the_economics_depth_questions(sample_run):
+    """The four questions of the economics-depth marts have an answer on the sample."""
+    # A program that wins now and loses later on contribution margin, and one the other way round.
+    quadrants = {q for (q,) in query(sample_run, "SELECT horizon_quadrant FROM marts.program_outcomes")}
+    assert {"reward_then_penalty", "penalty_then_reward"} <= quadrants
+    # Fatigue shows on a minority of the account-months it can be judged on.
+    fatigued, judged = query(
+        sample_run, "SELECT count(*) FILTER (WHERE fatigued), count(fatigued) FROM marts.engagement_fatigue"
+    )[0]
+    assert 0 < fatigued < 0.1 * judged
+    # Price increases end in every outcome, and engagement theater absorbs them less than quiet value.
+    outcomes = {o for (o,) in query(sample_run, "SELECT DISTINCT outcome FROM marts.price_increases")}
+    assert outcomes == {"absorbed", "contracted", "churned", "pending"}
+    rates = dict(
+        query(
+            sample_run, "SELECT quadrant, absorption_rate FROM marts.price_absorption WHERE segment = 'all'"
+        )
+    )
+    assert rates["engagement_theater"] < rates["quiet_value"]
+    # Cohorts: reactivations bring accounts back (active accounts rise in some month), and the
+    # oldest cohort has realised a positive margin per account.
+    assert (
+        query(
+            sample_run,
+            "SELECT count(*) FROM (SELECT active_accounts - lag(active_accounts) OVER (PARTITION BY cohort_month "
+            "ORDER BY months_since) AS change FROM marts.cohort_retention WHERE segment = 'all') WHERE change > 0",
+        )[0][0]
+        > 0
+    )
+    assert (
+        query(
+            sample_run,
+            "SELECT margin_per_account FROM marts.cohort_retention WHERE segment = 'all' "
+            "ORDER BY cohort_month, months_since DESC LIMIT 1",
+        )[0][0]
+        > 0
+    )
+
+
 def test_the_sample_holds_the_revision_2_stories(sample_run):
     """What the revision-2 marts (fatigue, price increases, program horizons) need, on staging."""
 
