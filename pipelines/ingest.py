@@ -134,12 +134,13 @@ def _add_new_contract_columns(con: duckdb.DuckDBPyConnection, table: Table) -> N
     """Bring a raw table created under an earlier contract revision up to this one.
 
     A column the contract added (e.g. ``quantity`` in revision 2) is added; if earlier files
-    carried it, it was kept as an extra text column and is retyped. The files themselves are
-    validated again anyway, since the rules fingerprint changed with the contract.
+    carried it, it was kept as an extra text column and is retyped. The files still in the landing
+    folder are validated again anyway, since the rules fingerprint changed with the contract.
     """
     existing = dict(
         con.execute(
-            "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
+            "SELECT column_name, data_type FROM duckdb_columns() "
+            "WHERE database_name = current_database() AND schema_name = ? AND table_name = ?",
             [RAW_SCHEMA, table.qualified_name],
         ).fetchall()
     )

@@ -1,7 +1,8 @@
 """A builder of small landing folders for golden tests: a few accounts, each with its CRM
 account, billing customer (``C<account>``) and support organization (``O<account>``), plus the
 invoices, tickets and events a test adds. Costs are l1 agent time at 60 USD an hour (one minute =
-one dollar) and custom_workflow exception tickets at 10 USD each; EUR is 0.8 per USD throughout.
+one dollar) and custom_workflow exception tickets at 10 USD each; EUR is 0.8 per USD unless a
+test adds rates to ``eur_per_usd``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ class Landing:
     def __init__(self) -> None:
         self.rows: dict[str, list[str]] = {}
         self.ids = 0
+        self.eur_per_usd = {"2023-01-01": 0.8}  # EUR units per USD from each date on
 
     def add(self, table: str, header: str, row: str) -> None:
         self.rows.setdefault(table, [header]).append(row)
@@ -91,7 +93,8 @@ class Landing:
 
     def write_to(self, landing: Path) -> None:
         write(landing, "finance/currencies/d/c.csv", "currency,minor_unit_exponent\nUSD,2\nEUR,2\n")
-        write(landing, "finance/fx_rates/d/fx.csv", "rate_date,currency,units_per_usd\n2023-01-01,EUR,0.8\n")
+        rates = "".join(f"{day},EUR,{rate}\n" for day, rate in self.eur_per_usd.items())
+        write(landing, "finance/fx_rates/d/fx.csv", "rate_date,currency,units_per_usd\n" + rates)
         write(
             landing,
             "finance/agent_costs/d/a.csv",

@@ -1,7 +1,7 @@
 """Golden tests for the economics-depth marts: engagement fatigue, price increases and their
 absorption, cohorts with realised margin, and programs at two horizons. Every expected value is
 worked out by hand next to its assertion, on two small landings (see ``tests.landing_builder``:
-one minute of l1 time costs 1 USD, a custom_workflow exception ticket 10 USD, EUR is 0.8 per USD).
+one minute of l1 time costs 1 USD, a custom_workflow exception ticket 10 USD).
 """
 
 from __future__ import annotations
@@ -15,13 +15,15 @@ from tests.conftest import query, write
 from tests.landing_builder import Landing, build
 
 # --- fatigue, price increases, cohorts: January to August 2025 --------------------------------
-# as_of_date is 2025-08-20 (P1's last ticket), so as_of_month is 2025-08 (in progress).
+# as_of_date is 2025-08-20 (P1's last ticket), so as_of_month is 2025-08 (in progress). EUR is
+# 0.8 per USD, 0.5 from 15 April and 0.4 from 15 June: constant-currency rules show.
 #
 # Fatigue (smb, a 100 USD one-time invoice in January each, so their dense range starts there):
 #   F1: Jan-Mar 4 logins + 1 campaign touch a month; Apr-Jun 2 logins + 2 touches; an
 #       unsubscribe in June.
 #   F2: no event at all.
 #   F3: Jan-Mar 4 logins a month; Apr-Jun 3 logins + 1 touch (organic decay exactly 0.25).
+#   F4: never an organic event; 1 campaign touch a month in Apr-Jun and an unsubscribe in June.
 #
 # Priced subscriptions (monthly lines run from the 1st to the 1st; prices in cents):
 #   S1 of P1 (smb): 10 seats x 1000 in Jan and Feb, x 1005 in Mar (+0.5% exactly: not an
@@ -34,6 +36,7 @@ from tests.landing_builder import Landing, build
 #   S4 of P4 (smb): 2 x 500 in May, 2 x 600 from Jun to Aug: June + 3 months is after August.
 #   S5 of P5 (smb): 1 x 1000 in Feb, 1 x 1200 in Mar, then nothing. A 2-minute ticket in Feb.
 #   S6 of an unknown customer CX: 1 x 100 in Jan, 1 x 200 in Feb (unattributed:billing).
+#   S7 of P6 (mid_market), in EUR: 1 x 1000 in Apr, 1 x 1100 from May to Aug.
 #   R1 (smb): 5000 a month without quantity in Jan, then Apr to Aug: a reactivation.
 
 
@@ -46,11 +49,13 @@ def month_lines(landing: Landing, customer: str, subscription: str, months: list
 
 def economics_landing() -> Landing:
     landing = Landing()
-    for account in ["F1", "F2", "F3", "P1", "P4", "P5", "R1"]:
+    landing.eur_per_usd |= {"2025-04-15": 0.5, "2025-06-15": 0.4}
+    for account in ["F1", "F2", "F3", "F4", "P1", "P4", "P5", "R1"]:
         landing.account(account, "smb")
     landing.account("P2", "mid_market")
+    landing.account("P6", "mid_market")
     landing.account("P3", "enterprise")
-    for account in ["F1", "F2", "F3"]:
+    for account in ["F1", "F2", "F3", "F4"]:
         landing.revenue(account, "2025-01-05", 100)
     for month in [1, 2, 3]:
         for _ in range(4):
@@ -64,7 +69,9 @@ def economics_landing() -> Landing:
         for _ in range(3):
             landing.event("F3", f"2025-0{month}-10", "portal_login")
         landing.event("F3", f"2025-0{month}-11", "campaign_touch")
+        landing.event("F4", f"2025-0{month}-11", "campaign_touch")
     landing.event("F1", "2025-06-12", "unsubscribe")
+    landing.event("F4", "2025-06-12", "unsubscribe")
     landing.event("A404", "2025-06-12", "campaign_touch")  # unknown account: unattributed:crm
 
     month_lines(landing, "CP1", "S1", [1, 2], amount=10000, quantity=10, unit_amount=1000)
@@ -86,6 +93,8 @@ def economics_landing() -> Landing:
     month_lines(landing, "CX", "S6", [1], amount=100, quantity=1, unit_amount=100)
     month_lines(landing, "CX", "S6", [2], amount=200, quantity=1, unit_amount=200)
     month_lines(landing, "CR1", "SR", [1, 4, 5, 6, 7, 8], amount=5000)
+    month_lines(landing, "CP6", "S7", [4], amount=1000, quantity=1, unit_amount=1000, currency="EUR")
+    month_lines(landing, "CP6", "S7", [5, 6, 7, 8], amount=1100, quantity=1, unit_amount=1100, currency="EUR")
     return landing
 
 
@@ -117,6 +126,8 @@ def test_engagement_fatigue(economics):
     assert fatigue[("F2", "2025-06-01")] == (0, 0, 0, None, 0.0, 0.0, None, False)
     # F3: touches 3 against 0 and organic 9 against 12: a decay of exactly 0.25 is fatigue.
     assert fatigue[("F3", "2025-06-01")] == pytest.approx((3, 0, 0, 0.0, 9.0, 12.0, 0.25, True))
+    # F4: no organic engagement before, so no decay; rising touches and an unsubscribe: fatigued.
+    assert fatigue[("F4", "2025-06-01")] == pytest.approx((3, 0, 1, 1 / 3, 0.0, 0.0, None, True))
     # Dense: F2 from January through as_of_month; live accounts only.
     assert [m for (a, m) in fatigue if a == "F2"] == [f"2025-0{m}-01" for m in range(1, 9)]
     assert not [a for (a, _) in fatigue if a.startswith("unattributed:")]
@@ -153,6 +164,13 @@ def test_price_increases(economics):
         "P5", "USD", Decimal("10"), Decimal("12"), pytest.approx(0.2), "engagement_theater",
         Decimal("10"), Decimal("0"), 0, "churned",
     )  # fmt: skip
+    # S7, in EUR: 10 -> 11 EUR in May. Both MRRs at August's rate (0.4): April's 10 EUR is 25 USD
+    # (not the 20 of April's own rate), August's 11 EUR is 27.50. April's mid_market accounts with
+    # revenue, P2 and P6, have engagement 0 and margin % 1.
+    assert increases[("S7", "2025-05-01")] == (
+        "P6", "EUR", Decimal("10"), Decimal("11"), pytest.approx(0.1), "economic_champion",
+        Decimal("25"), Decimal("27.5"), 0, "absorbed",
+    )  # fmt: skip
     # S6 of an unknown customer: the pseudo-account, no quadrant.
     assert increases[("S6", "2025-02-01")] == (
         "unattributed:billing", "USD", Decimal("1"), Decimal("2"), pytest.approx(1.0), None,
@@ -161,6 +179,7 @@ def test_price_increases(economics):
     # S2 changed currency between two lines: never compared. Nothing else is an increase.
     assert sorted(increases) == [
         ("S1", "2025-05-01"), ("S3", "2025-04-01"), ("S4", "2025-06-01"), ("S5", "2025-03-01"), ("S6", "2025-02-01"),
+        ("S7", "2025-05-01"),
     ]  # fmt: skip
 
 
@@ -171,16 +190,17 @@ def test_price_absorption_has_every_segment_and_quadrant(economics):
         "FROM marts.price_absorption",
     )
     assert len(absorption) == 24
-    # (increases, absorbed, contracted, churned, pending, rate), from the five increases above.
-    assert absorption[("all", "all")] == (5, 1, 1, 2, 1, pytest.approx(1 / 4))
+    # (increases, absorbed, contracted, churned, pending, rate), from the six increases above.
+    assert absorption[("all", "all")] == (6, 2, 1, 2, 1, pytest.approx(2 / 5))
     assert absorption[("smb", "all")] == (3, 1, 0, 1, 1, pytest.approx(1 / 2))
     assert absorption[("smb", "economic_champion")] == (2, 1, 0, 0, 1, 1.0)
     assert absorption[("smb", "engagement_theater")] == (1, 0, 0, 1, 0, 0.0)
     assert absorption[("enterprise", "economic_champion")] == (1, 0, 1, 0, 0, 0.0)
-    assert absorption[("all", "economic_champion")] == (3, 1, 1, 0, 1, pytest.approx(1 / 2))
+    assert absorption[("all", "economic_champion")] == (4, 2, 1, 0, 1, pytest.approx(2 / 3))
+    assert absorption[("mid_market", "all")] == (1, 1, 0, 0, 0, 1.0)
     # The pseudo-account counts in segment all only, under no quadrant.
     assert absorption[("all", "none")] == (1, 0, 0, 1, 0, 0.0)
-    assert absorption[("mid_market", "all")] == (0, 0, 0, 0, 0, None)
+    assert absorption[("mid_market", "at_risk")] == (0, 0, 0, 0, 0, None)
     assert absorption[("smb", "none")] == (0, 0, 0, 0, 0, None)
 
 
@@ -211,11 +231,13 @@ def test_cohort_retention(economics):
     assert cohorts[(feb, 0, "smb")] == (1, 1, Decimal("10"), Decimal("10"), 1.0, 1.0, Decimal("8"), Decimal("8"))  # fmt: skip
     assert cohorts[(feb, 2, "smb")][:4] == (1, 0, Decimal("10"), Decimal("0"))
     assert cohorts[(feb, 6, "all")][6:] == (Decimal("20"), Decimal("20"))
-    # March: P2 at 10 EUR = 12.50 USD, then 20 USD: constant-currency retention 1.6.
-    assert cohorts[("2025-03-01", 1, "mid_market")][2:6] == (Decimal("12.5"), Decimal("20"), 1.0, 1.6)
+    # March: P2's 10 EUR (12.50 USD at March's rate), then 20 USD in April. At April's rate (0.5)
+    # its starting MRR is 20 USD: retention 1.0 in constant currency (1.6 at mixed rates).
+    assert cohorts[("2025-03-01", 0, "mid_market")][2:4] == (Decimal("12.5"), Decimal("12.5"))
+    assert cohorts[("2025-03-01", 1, "mid_market")][2:6] == (Decimal("20"), Decimal("20"), 1.0, 1.0)
     # A segment without accounts in a cohort has no row; all always has one.
     assert (jan, 0, "mid_market") not in cohorts
-    assert {k[0] for k in cohorts} == {jan, feb, "2025-03-01", "2025-05-01"}  # P4 starts in May
+    assert {k[0] for k in cohorts} == {jan, feb, "2025-03-01", "2025-04-01", "2025-05-01"}  # P6: Apr, P4: May
 
 
 # --- programs at two horizons: January 2024 to December 2025 ---------------------------------
@@ -341,3 +363,33 @@ def test_program_outcomes_carry_both_horizons(horizons):
     assert rows["H1"] == pytest.approx((12, -0.5, "on_track", "reward", None, None))  # -0.5 reaches -0.2
     assert rows["H2"] == pytest.approx((12, 0.0, "kill", "reward", "penalty", "reward_then_penalty"))
     assert rows["H3"][2:] == ("on_track", "reward", None, None)
+
+
+def test_an_effect_of_exactly_two_percent_is_a_reward(tmp_path):
+    """Ten treated accounts go from 100 to 112 a month, ten control accounts from 100 to 110: the
+    effect is 0.12 - 0.10 = 0.02 exactly, which is a reward (and reaches an expected 0.02)."""
+    landing = Landing()
+    for prefix, after in [("A", 112), ("B", 110)]:
+        for i in range(10):
+            account = f"{prefix}{i}"
+            landing.account(account, "smb")
+            for month in range(1, 9):
+                landing.revenue(account, f"2025-0{month}-05", 100 if month < 6 else after)
+            if prefix == "A":
+                landing.add("crm/program_enrollments", "program_id,account_id,enrolled_at,updated_at",
+                            f"Z,{account},2025-04-01T00:00:00,2025-04-01")  # fmt: skip
+    write(
+        tmp_path / "landing",
+        "crm/programs/d/p.csv",
+        "program_id,name,launched_on,cost_per_enrolled_account_usd,target_metric,expected_change,"
+        "evaluation_window_days,kill_threshold,updated_at\nZ,Two percent,2025-04-01,0,revenue,0.02,30,0.01,2024-01-01\n",
+    )
+    warehouse = build(tmp_path, landing)  # pre Jan-Mar, short window Jun-Aug
+    horizons = query(
+        warehouse,
+        "SELECT metric, measured_effect, outcome FROM marts.program_horizons WHERE horizon = 'short'",
+    )
+    assert sorted(horizons) == [("contribution_margin", 0.02, "reward"), ("revenue", 0.02, "reward")]
+    assert query(warehouse, "SELECT verdict, short_term FROM marts.program_outcomes") == [
+        ("on_track", "reward")
+    ]

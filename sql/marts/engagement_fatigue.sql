@@ -5,6 +5,7 @@
 -- contiguous from the first active month, so "rows between" frames are month frames, and months
 -- before the first active month count as zero. fatigued is NULL while the dense range does not
 -- reach back to M-5; a decay that cannot be computed (no organic engagement before) is not a decay.
+-- The 0.25 threshold is compared on the exact organic sums: prev - now >= 0.25 * prev.
 with monthly as (
     select
         economics.account_id,
@@ -57,6 +58,12 @@ select
     cast(case
         when not reaches_back_to_m5 then null
         else campaign_touches_3m > campaign_touches_prev_3m
-            and (coalesce(engagement_decay >= 0.25, false) or unsubscribes_3m > 0)
+            and (
+                (
+                    organic_engagement_prev_3m > 0
+                    and organic_engagement_prev_3m - organic_engagement_3m >= 0.25 * organic_engagement_prev_3m
+                )
+                or unsubscribes_3m > 0
+            )
     end as boolean) as fatigued
 from ratios

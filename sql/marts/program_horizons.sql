@@ -31,7 +31,7 @@ live_accounts as (
 -- Every metric, long: one row per account, month and metric name, as an exact decimal (12
 -- places keep the ratio metrics' precision), so that the group sums below do not depend on the
 -- order of addition.
-metric_values as (
+all_metric_values as (
     select account_id, month, 'revenue' as metric, cast(revenue as decimal(38, 12)) as value from account_month_economics
     union all
     select account_id, month, 'mrr', cast(mrr as decimal(38, 12)) from account_month_economics
@@ -47,6 +47,11 @@ metric_values as (
     select account_id, month, 'contribution_margin', cast(contribution_margin as decimal(38, 12)) from account_month_economics
     union all
     select account_id, month, 'engagement_score', cast(engagement_score as decimal(38, 12)) from engagement_economics
+),
+
+-- Only the metrics some program is measured on (each one is a copy of every account-month).
+metric_values as (
+    select * from all_metric_values where metric in (select metric from program_metrics)
 ),
 
 treated as (
@@ -158,7 +163,9 @@ effects as (
         coalesce(control_arm.accounts, 0) as control_accounts,
         treated_arm.relative_change as treated_change,
         control_arm.relative_change as control_change,
-        treated_arm.relative_change - control_arm.relative_change as measured_effect,
+        -- Rounded to 12 decimals: the changes are ratios in floating point, and an effect of
+        -- exactly 0.02 (0.12 - 0.10) must compare as 0.02, not 0.01999...
+        round(treated_arm.relative_change - control_arm.relative_change, 12) as measured_effect,
         -- The last month of the horizon's window computed from launched_on, after as_of_month.
         cast(
             date_trunc('month', cast(programs.launched_on as timestamp) + programs.evaluation_window_days * interval 1 day)
