@@ -45,6 +45,9 @@ REBID = (-2.6, 1.0, 3.0, -5.0)
 REBID_CHURN = 0.4  # share of the re-bids on monthly and quarterly plans that cancel
 CUT_FACTOR = (0.55, 0.85)  # the seats a re-bid that does not cancel keeps
 NO_PERIOD = 10**6  # a period number no subscription reaches
+# The billing system went live on the data's first day: it bills nothing from before (not the
+# start of a running period, not the usage or the proration of days before it).
+GO_LIVE = month_start(np.zeros(1, int))[0]
 
 
 @dataclass(frozen=True)
@@ -340,19 +343,18 @@ def _price_increases(
 def _billing_periods(subs: Subscriptions) -> _Periods:
     """Every billing period of every subscription that starts inside the data range, plus the
     rest of every quarterly or annual period running when it starts: the billing system went live
-    then and invoiced what was left of them (so that such a plan has a line, hence revenue and
-    MRR, from the first month, not only from its first renewal in the data). That rest is billed
-    as whole months, as many as MRR counts in it."""
+    then (GO_LIVE) and invoiced what was left of them, so that such a plan has a line, hence
+    revenue and MRR, from the first month, not only from its first renewal in the data. That rest
+    is billed as whole months, as many as MRR counts in it."""
     periods = subs.months // INTERVAL_MONTHS[subs.interval]
     inv_sub = np.repeat(np.arange(subs.n), periods)
     k = np.arange(len(inv_sub)) - np.repeat(np.cumsum(periods) - periods, periods)
     step = INTERVAL_MONTHS[subs.interval][inv_sub]
     period_start = add_months(subs.started_at[inv_sub].astype("datetime64[D]"), k * step)
     period_end = add_months(period_start, step)
-    go_live_day = month_start(np.zeros(1, int))[0]
-    go_live = (step > 1) & (period_start < go_live_day) & (period_end > go_live_day)
-    in_range = ((period_start >= go_live_day - duration(1)) | go_live) & (period_start < END)
-    period_start = np.where(go_live, go_live_day, period_start)
+    go_live = (step > 1) & (period_start < GO_LIVE) & (period_end > GO_LIVE)
+    in_range = ((period_start >= GO_LIVE - duration(1)) | go_live) & (period_start < END)
+    period_start = np.where(go_live, GO_LIVE, period_start)
     days = (period_end - period_start).astype("timedelta64[s]").astype(np.int64) / 86_400
     months = np.where(go_live, np.maximum(1, np.rint(days / 30.4375)), step).astype(np.int64)
     return _Periods(*(a[in_range] for a in (inv_sub, k, step, period_start, period_end, months, go_live)))
@@ -397,14 +399,15 @@ def _line_items(
     first_invoice = (p.k == 0) & ~p.go_live
     proration_amount = np.rint(plan_amount / 3 * (1 / 3) * rng.uniform(0.3, 1.0, ni)).astype(np.int64)
     proration_start = period_start - duration(rng.integers(3, 25, ni))
+    usage_start = add_months(period_start, -np.ones(ni, int))  # usage is billed in arrears
     setup_fee = np.rint(plan_amount * 0.5 / step)
     line_frames = [
         _lines(np.ones(ni, bool), "subscription", plan_amount, period_start, period_end, False, "plan", quantity, unit_amount),
-        _lines((step == 1) & (p.k >= 1) & (rng.random(ni) < 0.6), "usage", usage, add_months(period_start, -np.ones(ni, int)), period_start, False, "metered usage"),
+        _lines((step == 1) & (p.k >= 1) & (usage_start >= GO_LIVE) & (rng.random(ni) < 0.6), "usage", usage, usage_start, period_start, False, "metered usage"),
         _lines(discounted, "discount", -np.rint(plan_amount * 0.1), period_start, period_end, False, "10% discount"),
         _lines(rng.random(ni) < 0.02, "credit", -np.rint(plan_amount * 0.05), period_start, period_start, False, "service credit"),
         _lines(first_invoice & (rng.random(ni) < 0.5), "one_time", setup_fee, period_start, period_start, False, "setup fee", np.ones(ni), setup_fee),
-        _lines(upgraded & (p.k == 4) & ~p.go_live, "subscription", proration_amount, proration_start, period_start, True, "upgrade proration"),
+        _lines(upgraded & (p.k == 4) & (proration_start >= GO_LIVE), "subscription", proration_amount, proration_start, period_start, True, "upgrade proration"),
         _lines(billed < 1, "credit", -np.rint(plan_amount * (1 - billed)), period_start, period_start, False, "migration credit"),
     ]  # fmt: skip
     return pl.concat(line_frames).sort("inv", maintain_order=True)
