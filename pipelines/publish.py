@@ -353,7 +353,7 @@ def _detach(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"DETACH {name}")
 
 
-def _fsync(*paths: Path) -> None:
+def fsync(*paths: Path) -> None:
     """Flush files and folders to disk: a power cut must not switch to data still in the cache."""
     for path in paths:
         fd = os.open(path, os.O_RDONLY)
@@ -366,9 +366,9 @@ def _fsync(*paths: Path) -> None:
 def _switch(warehouse_dir: Path, folder: Path) -> None:
     """The commit point: ``current`` is replaced by one rename(2) of a symlink, atomic on a POSIX
     file system. The link is relative, so the warehouse folder can be moved or copied."""
-    _fsync(*sorted(folder.rglob("*")), folder)
+    fsync(*sorted(folder.rglob("*")), folder)
     link_stable_paths(warehouse_dir, {CURRENT: folder.relative_to(warehouse_dir)})
-    _fsync(warehouse_dir)
+    fsync(warehouse_dir)
 
 
 def link_stable_paths(warehouse_dir: Path, links: dict[str, Path]) -> None:

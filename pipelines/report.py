@@ -30,7 +30,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.publish import PUBLICATIONS, current_publication, link_stable_paths
+from pipelines.publish import PUBLICATIONS, current_publication, fsync, link_stable_paths
 from pipelines.report_charts import CHARTS
 from pipelines.report_data import Figure, ReportData, read_report_data
 
@@ -62,7 +62,7 @@ def publish_report(warehouse_dir: Path) -> Report:
         raise ReportError(f"no publication in {warehouse_dir} yet: the report is built from one")
     built = build_report(folder)
     link_stable_paths(warehouse_dir, {REPORT_DIR: Path(PUBLICATIONS) / folder.name / REPORT_DIR})
-    _fsync(warehouse_dir)
+    fsync(warehouse_dir)
     target = folder / REPORT_DIR
     return Report(
         publish_id=folder.name,
@@ -88,9 +88,9 @@ def build_report(folder: Path) -> bool:
         data = read_report_data(folder)
         (temporary / PAGE).write_text(render_page(data), encoding="utf-8")
         (temporary / FIGURES_FILE).write_text(json.dumps(figures_json(data), indent=1, sort_keys=True))
-        _fsync(*temporary.iterdir(), temporary)
+        fsync(*temporary.iterdir(), temporary)
         os.rename(temporary, target)
-        _fsync(folder)
+        fsync(folder)
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
     return True
@@ -105,16 +105,6 @@ def figures_json(data: ReportData) -> dict:
         "as_of_month": data.as_of_month.isoformat(),
         "figures": {f.key: {"value": f.value, "previous": f.previous} for f in data.figures},
     }
-
-
-def _fsync(*paths: Path) -> None:
-    """Flush files and folders: a power cut must not leave a link to a page still in the cache."""
-    for path in paths:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 # ---------------------------------------------------------------------------- the page
