@@ -11,11 +11,14 @@ import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 from dagster import ConfigurableResource
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
+
+from pipelines.spark_engine import ENGINES, EngineError, SparkEngine, SparkSettings
 
 DEFAULT_LANDING_DIR = "data/landing"
 DEFAULT_WAREHOUSE_DIR = "data/warehouse"
@@ -56,6 +59,8 @@ def _shared_user_agent() -> str:
     return f"duckdb_engine/{duckdb_engine.__version__}(sqlalchemy/{sqlalchemy.__version__})"
 
 
+DEFAULT_ENGINE = "duckdb"
+DEFAULT_SPARK_MASTER = "local[*]"
 DEFAULT_DUCKDB_MEMORY_LIMIT = "3GB"  # DuckDB's GB = 10^9 bytes; leaves ~1 GB of a 4 GB budget to Python
 
 
@@ -76,6 +81,12 @@ class WarehouseResource(ConfigurableResource):
     # Recompute everything, ignoring the data versions (pipelines.versions): for a suspected
     # stale table, or to measure a full run on an existing warehouse.
     full_rebuild: bool = False
+    # The engine of the SQL layer (models and SQL checks): "duckdb", or "spark" with the same SQL
+    # transpiled (pipelines.spark_engine); Spark runs in this process on spark_master, or on a
+    # Spark Connect server when spark_remote (sc://host:15002) is set.
+    engine: Literal["duckdb", "spark"] = DEFAULT_ENGINE
+    spark_master: str = DEFAULT_SPARK_MASTER
+    spark_remote: str = ""
     _run_database: ExitStack | None = PrivateAttr(default=None)  # in a run: closes its connection
     _database: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
 
@@ -107,6 +118,14 @@ class WarehouseResource(ConfigurableResource):
     @property
     def parquet_dir(self) -> Path:
         return Path(self.warehouse_dir) / "parquet"
+
+    @property
+    def spark_engine(self) -> SparkEngine | None:
+        """The Spark engine when ``engine`` is "spark", None for DuckDB."""
+        if self.engine == "duckdb":
+            return None
+        settings = SparkSettings(master=self.spark_master, remote=self.spark_remote)
+        return SparkEngine(settings, Path(self.warehouse_dir) / "spark", refresh=self.full_rebuild)
 
     @property
     def validation_dir(self) -> Path:
@@ -169,7 +188,7 @@ class WarehouseResource(ConfigurableResource):
 def warehouse_from_env() -> WarehouseResource:
     """The resource as configured by ``EE_LANDING_DIR``, ``EE_WAREHOUSE_DIR``,
     ``EE_REPORTING_CURRENCY``, ``EE_DUCKDB_THREADS``, ``EE_DUCKDB_MEMORY_LIMIT``, ``EE_DUCKDB_TEMP_DIR``,
-    ``EE_FULL_REBUILD``."""
+    ``EE_FULL_REBUILD``, ``EE_ENGINE``, ``EE_SPARK_MASTER``, ``EE_SPARK_REMOTE``."""
     return WarehouseResource(
         landing_dir=os.environ.get("EE_LANDING_DIR", DEFAULT_LANDING_DIR),
         warehouse_dir=os.environ.get("EE_WAREHOUSE_DIR", DEFAULT_WAREHOUSE_DIR),
@@ -178,4 +197,15 @@ def warehouse_from_env() -> WarehouseResource:
         duckdb_memory_limit=os.environ.get("EE_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT,
         duckdb_temp_dir=os.environ.get("EE_DUCKDB_TEMP_DIR", ""),
         full_rebuild=os.environ.get("EE_FULL_REBUILD", "") not in ("", "0"),
+        engine=engine_from_env(),
+        spark_master=os.environ.get("EE_SPARK_MASTER") or DEFAULT_SPARK_MASTER,
+        spark_remote=os.environ.get("EE_SPARK_REMOTE", ""),
     )
+
+
+def engine_from_env() -> str:
+    """``EE_ENGINE``: the engine of the SQL layer, duckdb unless set."""
+    engine = os.environ.get("EE_ENGINE") or DEFAULT_ENGINE
+    if engine not in ENGINES:
+        raise EngineError(f"EE_ENGINE={engine!r} is not one of {', '.join(ENGINES)}")
+    return engine

@@ -22,10 +22,11 @@ from dagster import (
 )
 
 from assets.ingestion import staging_key, table_schema
-from assets.resources import WAREHOUSE_POOL, WarehouseResource
+from assets.resources import WAREHOUSE_POOL, WarehouseResource, engine_from_env
 from assets.settings_tables import EXTERNAL_SETTINGS_TABLES, settings_assets
 from pipelines.contract import TABLES
 from pipelines.ge_duckdb import import_in_background
+from pipelines.spark_engine import SparkEngine
 from pipelines.sql_models import (
     SQL_DIR,
     ModelError,
@@ -91,7 +92,7 @@ def _model_asset(model: SqlModel, keys: dict[str, AssetKey]) -> AssetsDefinition
         key=model_key(model),
         group_name=model.layer,
         deps=[keys[name] for name in model.depends_on],
-        kinds={"duckdb", "sql"},
+        kinds={engine_from_env(), "sql"},  # the engine the SQL runs on (EE_ENGINE)
         description=model.description or None,
         owners=[f"team:{model.owner}"] if model.owner else None,
         pool=WAREHOUSE_POOL,
@@ -105,15 +106,19 @@ def _model_asset(model: SqlModel, keys: dict[str, AssetKey]) -> AssetsDefinition
     def sql_model(warehouse: WarehouseResource) -> MaterializeResult:
         """Rebuilt only when its SQL or the version of a table it reads changed
         (``pipelines.versions``); otherwise the table stays as it is and says so."""
+        spark = warehouse.spark_engine
         with warehouse.connect() as con:
             recorded = versions(con, [*inputs, model.relation])
             built = recorded.pop(model.relation)
-            version = model_version(definition(model.sql), recorded)
+            version = model_version(definition(model.sql, warehouse.engine), recorded)
             recompute = warehouse.full_rebuild or version is None or built != version
             if recompute:
                 import_in_background()  # its expectation suite will validate the new rows
                 with transaction(con):  # the table and its version change together
-                    build_model(con, model)
+                    if spark:
+                        spark.build_model(con, model, recorded, version)
+                    else:
+                        build_model(con, model)
                     if version is not None:
                         record_version(con, model.relation, version)
             rows = con.execute(f"SELECT count(*) FROM {model.relation}").fetchone()[0]
@@ -123,6 +128,7 @@ def _model_asset(model: SqlModel, keys: dict[str, AssetKey]) -> AssetsDefinition
                 "dagster/row_count": rows,
                 "dagster/column_schema": _with_descriptions(schema, model),
                 "recomputed": recompute,
+                "engine": warehouse.engine,
             },
             data_version=DataVersion(version) if version else None,
         )
@@ -165,12 +171,16 @@ def _grain_check(model: SqlModel) -> AssetChecksDefinition:
     return grain_is_unique
 
 
-def _failing_rows(con, check: SqlCheck) -> dict:
-    use_model_schemas(con)
-    cursor = con.execute(check.sql)
-    columns = [d[0] for d in cursor.description]
-    failing = cursor.fetchall()
-    return {"failing": len(failing), "sample": [dict(zip(columns, map(str, row))) for row in failing[:10]]}
+def _failing_rows(con, check: SqlCheck, reads: list[str], spark: SparkEngine | None) -> dict:
+    if spark:
+        columns, count, sample = spark.failing_rows(con, check.path, check.sql, versions(con, reads))
+    else:
+        use_model_schemas(con)
+        cursor = con.execute(check.sql)
+        columns = [d[0] for d in cursor.description]
+        failing = cursor.fetchall()
+        count, sample = len(failing), failing[:10]
+    return {"failing": count, "sample": [dict(zip(columns, map(str, row))) for row in sample]}
 
 
 def _sql_check(
@@ -187,10 +197,11 @@ def _sql_check(
         additional_deps=[model_key(models[t]) for t in check.depends_on if t in models and t != check.model],
     )
     def sql_check(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
+        spark = warehouse.spark_engine
         with warehouse.connect() as con:
             result, reused_from = evaluated_once(
-                con, f"{check.model}:{check.name}", definition(check.sql), reads,
-                context.run.run_id, not warehouse.full_rebuild, lambda: _failing_rows(con, check),
+                con, f"{check.model}:{check.name}", definition(check.sql, warehouse.engine), reads,
+                context.run.run_id, not warehouse.full_rebuild, lambda: _failing_rows(con, check, reads, spark),
             )  # fmt: skip
         return AssetCheckResult(
             passed=not result["failing"],
@@ -198,6 +209,7 @@ def _sql_check(
             metadata={
                 "failing_rows": result["failing"],
                 "failing_rows_sample": MetadataValue.json(result["sample"]),
+                "engine": warehouse.engine,
                 **reused_metadata(reused_from),
             },
         )

@@ -44,9 +44,13 @@ SEED = 7
 CONTESTANTS = ("pipeline", "floor", "polars", "pandas")
 
 
-def measure(task: str, *args: str) -> dict:
-    """Run ``bench.tasks <task>`` in a fresh process; its JSON plus wall time and peak tree RSS."""
-    run = run_measured([sys.executable, "-m", "bench.tasks", task, *map(str, args)], cwd=REPO)
+def measure(task: str, *args: str, env: dict[str, str] | None = None) -> dict:
+    """Run ``bench.tasks <task>`` in a fresh process (``env`` added to this one's environment);
+    its JSON plus wall time and peak tree RSS."""
+    environment = {**os.environ, **env} if env else None
+    run = run_measured(
+        [sys.executable, "-m", "bench.tasks", task, *map(str, args)], cwd=REPO, env=environment
+    )
     if run.returncode != 0:
         raise RuntimeError(f"bench task {task} {args} failed:\n{run.stderr[-3000:]}")
     outcome = json.loads(run.stdout.strip().splitlines()[-1])

@@ -6,6 +6,7 @@
     python -m bench.tasks pandas LANDING OUT_DIR         vectorized pandas (bench.pandas_baseline)
     python -m bench.tasks polars LANDING OUT_DIR         lazy polars (bench.polars_baseline)
     python -m bench.tasks ge WAREHOUSE                   GE via SQL on DuckDB vs GE on pandas
+    python -m bench.tasks spark_start MASTER             the spark engine's start-up alone
 
 Each prints one JSON object on its last line; bench.run reads it and samples the process
 tree's memory from outside.
@@ -32,13 +33,14 @@ def generate(landing: str, scale: str, seed: str) -> dict:
 
 
 def pipeline(landing: str, warehouse_dir: str, action: str = "", month: str = "") -> dict:
-    """The `everything` job in process, as `python -m cli.run` runs it; time per stage. With
+    """The `everything` job in process, as `python -m cli.run` runs it (the ``EE_*`` settings of
+    the environment apply, the engine among them); time per stage. With
     ``action`` (close or reopen) and ``month``, the run closes or reopens months as
     `bash scripts/ee close|reopen` does."""
     from dagster import DagsterInstance
 
     from assets.definitions import all_checks, defs
-    from assets.resources import WarehouseResource
+    from assets.resources import warehouse_from_env
 
     check_steps = {check.node_def.name for check in all_checks}
     stage_of = {
@@ -52,7 +54,8 @@ def pipeline(landing: str, warehouse_dir: str, action: str = "", month: str = ""
     close = (
         {"action": action, "month": month, "reason": "benchmark", "requested_by": "bench"} if action else {}
     )
-    warehouse = WarehouseResource(landing_dir=landing, warehouse_dir=warehouse_dir)
+    os.environ.update(EE_LANDING_DIR=landing, EE_WAREHOUSE_DIR=warehouse_dir)
+    warehouse = warehouse_from_env()  # as the run command configures it (engine, DuckDB settings)
     started = time.perf_counter()
     with DagsterInstance.ephemeral() as instance:
         result = defs.resolve_job_def("everything").execute_in_process(
@@ -73,6 +76,15 @@ def pipeline(landing: str, warehouse_dir: str, action: str = "", month: str = ""
         stage = "checks" if is_check else stage_of[event.step_key.split("__")[0]]
         stages[stage] = stages.get(stage, 0.0) + event.event_specific_data.duration_ms / 1000
     return {"seconds": wall, "stages": stages}
+
+
+def spark_start(master: str) -> dict:
+    """What the spark engine pays before its first model: the JVM, the session, a one-row query."""
+    from pipelines.spark_engine import SparkSettings, spark_session
+
+    started = time.perf_counter()
+    spark_session(SparkSettings(master=master)).sql("SELECT 1").collect()
+    return {"seconds": time.perf_counter() - started}
 
 
 def floor(landing: str, database: str) -> dict:
@@ -199,6 +211,7 @@ TASKS = {
     "pandas": pandas,
     "polars": polars,
     "ge": ge,
+    "spark_start": spark_start,
 }
 
 if __name__ == "__main__":

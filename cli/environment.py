@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from assets.resources import (
     DEFAULT_DUCKDB_MEMORY_LIMIT,
+    DEFAULT_ENGINE,
     DEFAULT_LANDING_DIR,
     DEFAULT_REPORTING_CURRENCY,
     DEFAULT_SENSOR_INTERVAL_SECONDS,
+    DEFAULT_SPARK_MASTER,
     DEFAULT_WAREHOUSE_DIR,
 )
 from cli.instance import DEFAULT_DAGSTER_HOME
@@ -24,6 +26,10 @@ ENVIRONMENT_HELP = f"""environment variables:
   EE_DUCKDB_TEMP_DIR          where DuckDB spills (default <warehouse>/tmp)
   EE_FULL_REBUILD             1: restage every table, recompute every model, run every check,
                               whatever the data versions say (default unset)
+  EE_ENGINE                   the engine of the SQL models and checks: duckdb or spark (default
+                              {DEFAULT_ENGINE}; README, "Running on Spark")
+  EE_SPARK_MASTER             where the spark engine runs Spark in this process (default {DEFAULT_SPARK_MASTER})
+  EE_SPARK_REMOTE             a Spark Connect server (sc://host:15002) to run on instead (default unset)
   EE_SAMPLE_SCALE             the --sample-scale `bash scripts/ee run` passes (default 1)
   EE_SENSOR_INTERVAL_SECONDS  how often the UI's daemon polls EE_LANDING_DIR for the landing
                               sensor (default {DEFAULT_SENSOR_INTERVAL_SECONDS})

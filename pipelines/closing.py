@@ -50,6 +50,9 @@ MRR_MART = "mrr_movements"
 # month's adjustment is what bridged it to the month frozen before it, so it is never restated.
 NOT_COMPARED = frozenset({"prior_period_adjustment"})
 MONEY_TOLERANCE = "0.005"  # a money cell is restated when it moves by at least half a cent
+# A ratio (DOUBLE) is restated when it moves by more than this share of itself: two engines, or
+# two orders of addition, may differ in the last bits of the same ratio (README, "Running on Spark").
+RATIO_TOLERANCE = "1e-9"
 # The closed months compared (SQL): all closed before the action; pending: those still served frozen.
 COMPARED_THROUGH = f"(SELECT frozen_through FROM {STATE_TABLE})"
 PENDING_THROUGH = f"(SELECT serve_through FROM {STATE_TABLE})"
@@ -335,7 +338,8 @@ def served_marts(
 
 def differences_sql(mart: SqlModel, through: str) -> str:
     """The cells of months up to ``through`` (a SQL expression) whose recomputed value differs
-    from the frozen one: money by half a cent or more, any other value at all; a row on one side
+    from the frozen one: money by half a cent or more, a ratio by more than 1e-9 of itself, any
+    other value at all; a row on one side
     only differs in every column. Columns: mart, row_key (the grain as JSON), column_name, month,
     closed_value, recomputed_value (as text), difference (recomputed − closed, numeric columns).
 
@@ -358,6 +362,11 @@ def differences_sql(mart: SqlModel, through: str) -> str:
         differs = f"{old} IS DISTINCT FROM {new}"
         if data_type.startswith("DECIMAL"):
             differs += f" AND ({old} IS NULL OR {new} IS NULL OR abs({new} - {old}) >= {MONEY_TOLERANCE})"
+        elif data_type == "DOUBLE":
+            differs += (
+                f" AND ({old} IS NULL OR {new} IS NULL OR isnan({old}) OR isnan({new})"
+                f" OR abs({new} - {old}) > {RATIO_TOLERANCE} * greatest(abs({old}), abs({new})))"
+            )
         differs = f"NOT same_rows OR ({differs})"
         cells.append(
             f"SELECT {literal(mart.name)} AS mart, {row_key} AS row_key, {literal(column)} AS column_name, "

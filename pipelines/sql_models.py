@@ -175,25 +175,66 @@ def dependency_order(models: dict[str, SqlModel]) -> list[SqlModel]:
     return ordered
 
 
-# The one rounding rule for money (docs/metrics.md, "General rules"): an amount is rounded
-# half-even to 6 decimals once, where it is converted, and is DECIMAL(38,6) from there on, so
-# that sums are exact and do not depend on the order in which an engine adds them.
-MONEY_MACRO = "CREATE OR REPLACE TEMP MACRO money(x) AS CAST(round_even(x, 6) AS DECIMAL(38, 6))"
+# Macros the SQL may call, as (parameters, body in DuckDB's dialect): DuckDB gets them as temporary
+# macros, Spark as the body put in place of each call (``pipelines.spark_sql``).
+MACROS: dict[str, tuple[tuple[str, ...], str]] = {
+    # The one rounding rule for money (docs/metrics.md, "General rules"): an amount is rounded
+    # half-even to 6 decimals once, where it is converted, and is DECIMAL(38,6) from there on, so
+    # that sums are exact and do not depend on the order in which an engine adds them. A converted
+    # amount is a DOUBLE (rates are); it is scaled to micro-units and rounded to a whole number,
+    # which both engines do alike (the same IEEE product; a DOUBLE below 2^53 that prints as
+    # n.5 is exactly n.5), then made exact. round_even(x, 6) itself differs: Spark's BROUND
+    # rounds the shortest decimal form of a DOUBLE, DuckDB its scaled binary value.
+    "money": (
+        ("x",),
+        "CAST(CAST(round_even(CAST(x AS DOUBLE) * 1000000, 0) AS DECIMAL(38, 0)) * 0.000001 AS DECIMAL(38, 6))",
+    ),
+    # An exact amount shared out over a count n > 0 (a cohort's margin per account), rounded
+    # half-even to 6 decimals from the exact quotient: a floating-point quotient can sit just off
+    # a tie (24610.416588 / 24 = 1025.4340245 is 1025.43402450000008 as a DOUBLE). Integer
+    # arithmetic on micro-units instead, in BIGINT: |amount| below 9.2e12, else the run fails on
+    # an overflow rather than giving a wrong number.
+    "money_per": (
+        ("amount", "n"),
+        "CAST(CAST("
+        "CAST(CAST(amount AS DECIMAL(38, 6)) * 1000000 AS BIGINT) // CAST(n AS BIGINT)"
+        " + CASE WHEN 2 * abs(CAST(CAST(amount AS DECIMAL(38, 6)) * 1000000 AS BIGINT) % CAST(n AS BIGINT))"
+        " > CAST(n AS BIGINT)"
+        " OR (2 * abs(CAST(CAST(amount AS DECIMAL(38, 6)) * 1000000 AS BIGINT) % CAST(n AS BIGINT))"
+        " = CAST(n AS BIGINT)"
+        " AND (CAST(CAST(amount AS DECIMAL(38, 6)) * 1000000 AS BIGINT) // CAST(n AS BIGINT)) % 2 <> 0)"
+        " THEN CASE WHEN amount < 0 THEN -1 ELSE 1 END ELSE 0 END"
+        " AS DECIMAL(38, 0)) * 0.000001 AS DECIMAL(38, 6))",
+    ),
+}
+MACRO_STATEMENTS = tuple(
+    f"CREATE OR REPLACE TEMP MACRO {name}({', '.join(parameters)}) AS {body}"
+    for name, (parameters, body) in MACROS.items()
+)
 
 
-def definition(sql: str) -> str:
-    """What decides a query's result besides the tables it reads: its SQL and the macros it runs
-    with (the text its data version is computed from, ``pipelines.versions``)."""
-    return f"{MONEY_MACRO}\n{sql}"
+def definition(sql: str, engine: str = "duckdb") -> str:
+    """What decides a query's result besides the tables it reads (the text its data version is
+    computed from, ``pipelines.versions``): its SQL and the macros it runs with; on Spark also
+    the SQL Spark is given (the transpiler and its rewrites) and the Spark release. A table
+    built by one engine is rebuilt when the other takes over, or when a rewrite changes."""
+    if engine == "duckdb":
+        return "\n".join((*MACRO_STATEMENTS, sql))
+    from importlib.metadata import version
+
+    from pipelines.spark_sql import to_spark  # which imports this module
+
+    return "\n".join((*MACRO_STATEMENTS, sql, f"-- {engine} {version('pyspark')}:", to_spark(sql)))
 
 
 def use_model_schemas(con: duckdb.DuckDBPyConnection) -> None:
     """Let SQL name any model or staged table without a schema (the layers are the search path)
-    and use the ``money()`` rounding rule."""
+    and use the macros (``money()``, the rounding rule)."""
     for layer in LAYERS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(layer)}")
     con.execute(f"SET search_path = '{','.join(('main', *LAYERS))}'")
-    con.execute(MONEY_MACRO)
+    for statement in MACRO_STATEMENTS:
+        con.execute(statement)
 
 
 def build_model(con: duckdb.DuckDBPyConnection, model: SqlModel) -> int:

@@ -31,7 +31,7 @@ def variables_read(*globs: str, pattern: re.Pattern) -> set[str]:
 
 @pytest.fixture(scope="module")
 def fake_uv(tmp_path_factory) -> Path:
-    """A ``uv`` that reports the pinned version, syncs nothing and runs ``uv run --frozen CMD``
+    """A ``uv`` that reports the pinned version, syncs nothing and runs ``uv run --<options> CMD``
     as CMD with this interpreter as ``python``. Each call is logged to ``calls.log``."""
     folder = tmp_path_factory.mktemp("fake_uv")
     version = re.search(r"^UV_VERSION=(\S+)$", SCRIPT.read_text(), flags=re.MULTILINE).group(1)
@@ -43,7 +43,7 @@ def fake_uv(tmp_path_factory) -> Path:
         f'echo "$*" >> {folder}/calls.log\n'
         'case "$1" in\n'
         f"  --version) echo 'uv {version}' ;;\n"
-        '  run) shift 2; exec "$@" ;;\n'
+        '  run) shift; while [[ "$1" == --* ]]; do shift; done; exec "$@" ;;\n'
         "esac\n"
     )
     uv.chmod(0o755)

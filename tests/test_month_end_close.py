@@ -398,7 +398,7 @@ def test_a_malformed_request_is_refused_before_any_run(action, month, reason, me
         PeriodAction.parse(action, month, reason, "someone")
 
 
-def test_a_row_on_one_side_only_is_restated_in_every_column_even_where_it_is_null(tmp_path):
+def test_a_row_on_one_side_only_is_restated_in_every_column_and_tolerances_hold(tmp_path):
     mart = SqlModel(
         name="m", layer="marts", path=tmp_path, sql="", depends_on=(), grain=("account_id", "month"),
         column_types={"account_id": "VARCHAR", "month": "DATE", "amount": "DECIMAL(38,6)", "ratio": "DOUBLE"},
@@ -408,10 +408,12 @@ def test_a_row_on_one_side_only_is_restated_in_every_column_even_where_it_is_nul
         columns = "(account_id VARCHAR, month DATE, amount DECIMAL(38,6), ratio DOUBLE)"
         con.execute(f"CREATE TABLE frozen.m {columns}; CREATE TABLE marts.m {columns}")
         con.execute(
-            "INSERT INTO frozen.m VALUES ('gone', '2025-01-01', 0, NULL), ('kept', '2025-01-01', 1.000000, 0.5)"
+            "INSERT INTO frozen.m VALUES ('gone', '2025-01-01', 0, NULL), ('kept', '2025-01-01', 1.000000, 0.3), "
+            "('moved', '2025-01-01', 1, 0.3)"
         )
         con.execute(
-            "INSERT INTO marts.m VALUES ('new', '2025-01-01', NULL, NULL), ('kept', '2025-01-01', 1.004999, 0.5)"
+            "INSERT INTO marts.m VALUES ('new', '2025-01-01', NULL, NULL), ('kept', '2025-01-01', 1.004999, 0.1 + 0.2), "
+            "('moved', '2025-01-01', 1, 0.3000000004)"
         )
         cells = differences_sql(mart, "DATE '2025-01-01'")
         found = con.execute(
@@ -420,9 +422,10 @@ def test_a_row_on_one_side_only_is_restated_in_every_column_even_where_it_is_nul
     assert found == [
         ('{"account_id":"gone","month":"2025-01-01"}', "amount", "0.000000", None),
         ('{"account_id":"gone","month":"2025-01-01"}', "ratio", None, None),
+        ('{"account_id":"moved","month":"2025-01-01"}', "ratio", "0.3", "0.3000000004"),
         ('{"account_id":"new","month":"2025-01-01"}', "amount", None, None),
         ('{"account_id":"new","month":"2025-01-01"}', "ratio", None, None),
-    ]  # and kept's amount moved by less than half a cent: not restated
+    ]  # kept's amount moved by less than half a cent, its ratio in the last bit (0.1 + 0.2): not restated
 
 
 def test_a_column_added_after_a_close_is_null_in_the_closed_months(story, tmp_path):

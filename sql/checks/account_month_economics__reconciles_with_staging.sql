@@ -111,17 +111,18 @@ engagement as (
     from (
         select
             programs.cost_per_enrolled_account_usd,
-            cast(unnest(generate_series(
+            -- the generator alone in its select item (Spark does not allow it inside a cast)
+            unnest(generate_series(
                 date_trunc('month', enrollments.enrolled_at),
                 date_trunc('month', enrollments.enrolled_at + programs.evaluation_window_days * interval 1 day),
                 interval 1 month
-            )) as date) as month
+            )) as month_start
         from stg_crm__program_enrollments as enrollments
         inner join stg_crm__programs as programs on programs.program_id = enrollments.program_id
     ) as costs
-    inner join usd on usd.rate_date = last_day(costs.month)
+    inner join usd on usd.rate_date = last_day(cast(costs.month_start as date))
     cross join periods
-    where costs.month <= periods.as_of_month
+    where cast(costs.month_start as date) <= periods.as_of_month
 ),
 
 comparison as (

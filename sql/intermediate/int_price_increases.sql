@@ -4,7 +4,8 @@
 -- of the same subscription in the same currency. Lines of invoices that count for revenue and
 -- name a subscription, ordered by period_start then line_item_id; a line without quantity or
 -- unit_amount is not in the sequence at all, and consecutive lines in two currencies are not
--- compared. The comparison is exact (integer cross-multiplication). The month is that of the
+-- compared. The comparison is exact (integer cross-multiplication in DECIMAL(38, 0), which both
+-- engines have; DuckDB's HUGEINT does not exist on Spark). The month is that of the
 -- line's period_start, through as_of_month. Project reading: two increases of one subscription
 -- in the same month keep the later line's (the grain is subscription x month).
 with priced_lines as (
@@ -14,8 +15,8 @@ with priced_lines as (
         account_id,
         currency,
         period_start,
-        cast(unit_amount as hugeint) as unit_amount,
-        cast(billed_months as hugeint) as billed_months,
+        cast(unit_amount as decimal(38, 0)) as unit_amount,
+        cast(billed_months as decimal(38, 0)) as billed_months,
         minor_unit_exponent
     from int_invoice_lines_valued
     where counts_for_revenue
@@ -55,8 +56,8 @@ select
     account_id,
     currency,
     line_item_id,
-    money(previous_unit_amount / previous_billed_months / power(10, minor_unit_exponent)) as old_unit_monthly,
-    money(unit_amount / billed_months / power(10, minor_unit_exponent)) as new_unit_monthly,
+    money(cast(previous_unit_amount as double) / previous_billed_months / power(10, minor_unit_exponent)) as old_unit_monthly,
+    money(cast(unit_amount as double) / billed_months / power(10, minor_unit_exponent)) as new_unit_monthly,
     cast(unit_amount * previous_billed_months as double) / nullif(cast(previous_unit_amount * billed_months as double), 0)
     - 1 as increase_pct
 from increases

@@ -88,7 +88,11 @@ payments as (
             invoices.account_id,
             cast(date_trunc('month', invoices.paid_at) as date) as month,
             money(invoices.amount_due * fx.minor_unit_to_reporting) as amount,
-            date_diff('second', invoices.created_at, invoices.paid_at) as seconds_to_pay
+            -- whole seconds between the truncated times: what DuckDB (seconds boundaries crossed)
+            -- and Spark (whole seconds elapsed) both count, whatever the fractions of a second
+            date_diff(
+                'second', date_trunc('second', invoices.created_at), date_trunc('second', invoices.paid_at)
+            ) as seconds_to_pay
         from invoices
         inner join int_fx_daily as fx
             on fx.currency = invoices.currency

@@ -57,5 +57,5 @@ select
     cast(active_accounts / accounts as double) as logo_retention,
     cast(mrr / nullif(starting_mrr, 0) as double) as revenue_retention,
     cast(cumulative_contribution_margin as decimal(38, 6)) as cumulative_contribution_margin,
-    money(cumulative_contribution_margin / accounts) as margin_per_account
+    money_per(cumulative_contribution_margin, accounts) as margin_per_account
 from cohorts
