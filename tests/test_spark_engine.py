@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,9 +21,10 @@ import duckdb
 import pytest
 
 from assets.resources import WarehouseResource
+from assets.sql_assets import load_sql_models
 from pipelines import spark_sql
 from pipelines.spark_engine import EngineError, SparkEngine, SparkSettings, spark_session
-from pipelines.sql_models import MACRO_STATEMENTS, SqlModel
+from pipelines.sql_models import MACRO_STATEMENTS, SqlModel, build_model
 from sample.generate import generate
 from tests.conftest import materialization_metadata, materialize_all
 from tests.engine_comparison import differences
@@ -186,3 +188,34 @@ def test_a_model_spark_refuses_fails_naming_its_file_and_leaves_nothing_behind(t
     with pytest.raises(EngineError, match=r"sql/marts/not_portable.sql: failed on Spark: .*INT128"):
         engine.build_model(con, model, {"staging.t": None}, None)
     assert sorted(p.name for p in (tmp_path / "spark").iterdir()) == ["staging.t"]  # the input, handed over
+
+
+def test_rank_sums_of_a_hundred_thousand_accounts_agree_on_both_engines(tmp_path):
+    """accounts × Σ rank² is ~4e20 here: beyond a BIGINT, which Spark would overflow on (DuckDB
+    widens integer sums to 128 bits); the model sums in DECIMAL(38, 0), exact on both."""
+    model = load_sql_models()["engagement_cost_correlation"]
+    con = duckdb.connect(str(tmp_path / "working.duckdb"))
+    con.execute("CREATE SCHEMA intermediate; CREATE SCHEMA marts")
+    con.execute("CREATE TABLE intermediate.int_months AS SELECT DATE '2026-01-01' AS month")
+    con.execute(
+        "CREATE TABLE intermediate.int_segments AS SELECT * FROM (VALUES ('all'), ('smb')) AS s (segment)"
+    )
+    con.execute(
+        "CREATE TABLE marts.dim_account AS SELECT 'A' || range AS account_id, 'smb' AS segment FROM range(100000)"
+    )
+    con.execute(
+        "CREATE TABLE marts.engagement_economics AS SELECT DATE '2026-01-01' AS month, 'A' || range AS account_id, "
+        "CAST(range % 977 AS DECIMAL(38, 6)) AS engagement_score_3m, "
+        "CAST((range * 7919) % 100003 AS DECIMAL(38, 6)) AS cost_to_serve_3m FROM range(100000)"
+    )
+    reads = {relation: None for relation in ("marts.dim_account", "marts.engagement_economics",
+                                             "intermediate.int_months", "intermediate.int_segments")}  # fmt: skip
+    SparkEngine(SETTINGS, tmp_path / "spark").build_model(con, model, reads, None)
+    on_spark = con.execute(f"SELECT * FROM {model.relation} ORDER BY ALL").fetchall()
+    build_model(con, model)
+    on_duckdb = con.execute(f"SELECT * FROM {model.relation} ORDER BY ALL").fetchall()
+    assert [r[:3] for r in on_spark] == [r[:3] for r in on_duckdb] == [
+        (date(2026, 1, 1), "all", 100000), (date(2026, 1, 1), "smb", 100000),
+    ]  # fmt: skip
+    for spark_row, duckdb_row in zip(on_spark, on_duckdb):
+        assert spark_row[3] == pytest.approx(duckdb_row[3], rel=1e-9)

@@ -37,11 +37,13 @@ rank_sums as (
         month,
         segment,
         count(*) as accounts,
-        sum(engagement_rank2) as sum_x,
-        sum(cost_rank2) as sum_y,
-        sum(engagement_rank2 * engagement_rank2) as sum_xx,
-        sum(cost_rank2 * cost_rank2) as sum_yy,
-        sum(engagement_rank2 * cost_rank2) as sum_xy,
+        -- in DECIMAL(38, 0): exact on both engines, where accounts * sum_xx outgrows a BIGINT
+        -- (~4e20 at 100,000 accounts; DuckDB would widen to HUGEINT, Spark overflows)
+        sum(cast(engagement_rank2 as decimal(38, 0))) as sum_x,
+        sum(cast(cost_rank2 as decimal(38, 0))) as sum_y,
+        sum(cast(engagement_rank2 as decimal(38, 0)) * engagement_rank2) as sum_xx,
+        sum(cast(cost_rank2 as decimal(38, 0)) * cost_rank2) as sum_yy,
+        sum(cast(engagement_rank2 as decimal(38, 0)) * cost_rank2) as sum_xy,
         min(engagement) < max(engagement) and min(cost) < max(cost) as both_vary
     from ranked
     group by month, segment
