@@ -13,9 +13,9 @@ from pathlib import Path
 import duckdb
 
 from assets.sql_assets import load_sql_models
+from pipelines.closing import RATIO_TOLERANCE  # the same "a ratio moved" as a restatement's
 from pipelines.sqlutil import ident, literal
 
-RELATIVE_TOLERANCE = 1e-9
 # Tables of a publication that describe the run (ids, times, fingerprints), not the data.
 RUN_RECORDS = {"publish_log"}
 
@@ -36,7 +36,7 @@ def _tables(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
 def _same(column: str, data_type: str) -> str:
     a, b = f"a.{ident(column)}", f"b.{ident(column)}"
     if data_type in ("DOUBLE", "FLOAT"):
-        return f"({a} IS NOT DISTINCT FROM {b} OR abs({a} - {b}) <= {RELATIVE_TOLERANCE} * greatest(abs({a}), abs({b})))"
+        return f"({a} IS NOT DISTINCT FROM {b} OR abs({a} - {b}) <= {RATIO_TOLERANCE} * greatest(abs({a}), abs({b})))"
     return f"{a} IS NOT DISTINCT FROM {b}"
 
 
