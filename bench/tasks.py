@@ -100,6 +100,7 @@ def floor(landing: str, database: str) -> dict:
         write_run_settings,
     )
     from assets.sql_assets import EXTERNAL_TABLES
+    from pipelines import closing
     from pipelines.contract import CURRENCIES_TABLE, TABLES
     from pipelines.ingest import load_table
     from pipelines.sql_models import SQL_DIR, build_model, dependency_order, load_models
@@ -124,6 +125,8 @@ def floor(landing: str, database: str) -> dict:
         write_engagement_weights(con, read_engagement_weights(Path(DEFAULT_ENGAGEMENT_WEIGHTS_FILE)))
         for name, (columns, rows) in CODE_TABLES.items():
             write_code_table(con, name, columns, rows)
+        # No publication beside the floor's database: nothing is closed (the tables are empty).
+        closing.prepare(con, Path(database).parent, [m for m in models.values() if m.layer == "marts"], None)
         for model in dependency_order(models):
             build_model(con, model)
     stages["sql_models"] = time.perf_counter() - step

@@ -41,3 +41,27 @@ def test_an_analyst_baseline_agrees_with_the_published_marts_on_the_golden_data(
     assert [r for r in rows if r["account_months_differing"]] == []
     theirs = {(r["mart"], r["column"]): r["theirs"] for r in rows}
     assert theirs["account_month_economics", "revenue"] > 0 and theirs["mrr_movements", "new"] > 0
+
+
+def test_the_floor_builds_every_mart_the_pipeline_builds_on_the_golden_data(golden, tmp_path):
+    """The benchmark's floor (``bench.tasks.floor``: the pipeline's own ingestion, staging and
+    models in one connection) must keep up with the pipeline's tables, or the ratio it serves
+    compares against a run that fails (as it did when the month-end close added its tables)."""
+    import duckdb
+
+    from bench.tasks import floor
+
+    outcome = floor(str(golden.landing_path), str(tmp_path / "floor.duckdb"))
+    assert set(outcome["stages"]) == {"ingest", "staging", "sql_models"}
+    with duckdb.connect(str(tmp_path / "floor.duckdb"), read_only=True) as con:
+        con.execute(f"ATTACH '{golden.working_db_path}' AS pipeline (READ_ONLY)")
+        marts = [r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'pipeline' AND schema_name = 'marts'"
+        ).fetchall()]  # fmt: skip
+        assert len(marts) >= 13
+        for mart in marts:
+            for a, b in (("marts", "pipeline.marts"), ("pipeline.marts", "marts")):
+                extra = con.execute(
+                    f"SELECT count(*) FROM (FROM {a}.{mart} EXCEPT ALL FROM {b}.{mart})"
+                ).fetchone()[0]
+                assert extra == 0, f"{mart}: {extra} rows of {a} not in {b}"
