@@ -26,7 +26,7 @@ rows). Reporting currency: USD.
 What it does not do: the contract's quarantine rules (beyond what coercion gives for free, like
 the pandas baseline: unparseable numbers and dates become null and drop out of sums), no orphan
 listing, no checks or expectations, no exact ``DECIMAL`` money (doubles, like pandas), no
-publication, and only 2 of the pipeline's 13 marts. Rows are as sparse as pandas': an
+publication, and only 2 of the pipeline's 18 marts. Rows are as sparse as pandas': an
 account-month exists where some fact or MRR grid month does.
 
     python -m bench.polars_baseline LANDING OUT_DIR [ENGINE]   # writes two Parquet files, prints timing
