@@ -24,6 +24,7 @@ from dagster import (
 from assets.ingestion import staging_key, table_schema
 from assets.resources import WAREHOUSE_POOL, WarehouseResource, engine_from_env
 from assets.settings_tables import EXTERNAL_SETTINGS_TABLES, settings_assets
+from pipelines import incremental
 from pipelines.contract import TABLES
 from pipelines.ge_duckdb import import_in_background
 from pipelines.spark_engine import SparkEngine
@@ -32,7 +33,6 @@ from pipelines.sql_models import (
     ModelError,
     SqlCheck,
     SqlModel,
-    build_model,
     definition,
     load_checks,
     load_models,
@@ -85,8 +85,8 @@ def reused_metadata(reused_from: str | None) -> dict:
     return {"reused_from_run": reused_from} if reused_from else {}
 
 
-def _model_asset(model: SqlModel, keys: dict[str, AssetKey]) -> AssetsDefinition:
-    inputs = [relation(keys[name]) for name in model.depends_on]
+def _model_asset(model: SqlModel, keys: dict[str, AssetKey], keeps_changes: bool) -> AssetsDefinition:
+    inputs = {name: relation(keys[name]) for name in model.depends_on}
 
     @asset(
         key=model_key(model),
@@ -105,20 +105,34 @@ def _model_asset(model: SqlModel, keys: dict[str, AssetKey]) -> AssetsDefinition
     )
     def sql_model(warehouse: WarehouseResource) -> MaterializeResult:
         """Rebuilt only when its SQL or the version of a table it reads changed
-        (``pipelines.versions``); otherwise the table stays as it is and says so."""
+        (``pipelines.versions``), and then only for the keys the changes touch when the model is
+        incremental (``pipelines.incremental``); otherwise the table stays as it is and says so."""
         spark = warehouse.spark_engine
+        refreshed = None
         with warehouse.connect() as con:
-            recorded = versions(con, [*inputs, model.relation])
+            recorded = versions(con, [*inputs.values(), model.relation])
             built = recorded.pop(model.relation)
-            version = model_version(definition(model.sql, warehouse.engine), recorded)
+            text = definition(model.sql, warehouse.engine)
+            version = model_version(text, recorded)
             recompute = warehouse.full_rebuild or version is None or built != version
             if recompute:
                 import_in_background()  # its expectation suite will validate the new rows
                 with transaction(con):  # the table and its version change together
                     if spark:
                         spark.build_model(con, model, recorded, version)
+                        incremental.built_elsewhere(con, model, recorded, text)
                     else:
-                        build_model(con, model)
+                        refreshed = incremental.refresh(
+                            con,
+                            model,
+                            inputs,
+                            recorded,
+                            built,
+                            version,
+                            text,
+                            keeps_changes,
+                            warehouse.full_rebuild,
+                        )
                     if version is not None:
                         record_version(con, model.relation, version)
             rows = con.execute(f"SELECT count(*) FROM {model.relation}").fetchone()[0]
@@ -128,6 +142,8 @@ def _model_asset(model: SqlModel, keys: dict[str, AssetKey]) -> AssetsDefinition
                 "dagster/row_count": rows,
                 "dagster/column_schema": _with_descriptions(schema, model),
                 "recomputed": recompute,
+                **({"recompute": refreshed.mode} if refreshed else {}),
+                **({"keys_recomputed": refreshed.keys} if refreshed and refreshed.keys is not None else {}),
                 "engine": warehouse.engine,
             },
             data_version=DataVersion(version) if version else None,
@@ -136,12 +152,17 @@ def _model_asset(model: SqlModel, keys: dict[str, AssetKey]) -> AssetsDefinition
     return sql_model
 
 
-def _grain_check(model: SqlModel) -> AssetChecksDefinition:
+def _grain_sql(model: SqlModel, keys_in: str | None = None) -> str:
+    """Up to 10 grain values shared by more than one row; with ``keys_in`` (a table holding the
+    model's unique key), only among the rows of those keys."""
     grain = ", ".join(ident(c) for c in model.grain)
-    sql = (
-        f"SELECT {grain}, count(*) AS n FROM {model.relation} GROUP BY ALL "
-        "HAVING count(*) > 1 ORDER BY n DESC LIMIT 10"
-    )
+    where = f"WHERE {grain} IN (SELECT {grain} FROM {keys_in}) " if keys_in else ""
+    return f"SELECT {grain}, count(*) AS n FROM {model.relation} {where}GROUP BY ALL HAVING count(*) > 1 ORDER BY n DESC LIMIT 10"
+
+
+def _grain_check(model: SqlModel) -> AssetChecksDefinition:
+    sql = _grain_sql(model)
+    check_key = f"{model.relation}:grain_is_unique"
 
     @asset_check(
         asset=model_key(model),
@@ -153,17 +174,37 @@ def _grain_check(model: SqlModel) -> AssetChecksDefinition:
     def grain_is_unique(
         context: AssetCheckExecutionContext, warehouse: WarehouseResource
     ) -> AssetCheckResult:
+        """An incremental model that passed on its previous version is checked on the keys its
+        last build changed only (``pipelines.incremental.changed_since_passed``)."""
         with warehouse.connect() as con:
+
+            def evaluate() -> dict:
+                changed = None
+                if model.incremental and not warehouse.full_rebuild:
+                    changed = incremental.changed_since_passed(
+                        con, model.relation, check_key, sql, lambda result: not result["duplicates"]
+                    )
+                duplicates = con.execute(_grain_sql(model, changed)).fetchall()
+                return {
+                    "duplicates": [list(map(str, d)) for d in duplicates],
+                    "rows_checked": "keys changed since the last pass" if changed else "every row",
+                }
+
             result, reused_from = evaluated_once(
-                con, f"{model.relation}:grain_is_unique", sql, [model.relation], context.run.run_id,
+                con,
+                check_key,
+                sql,
+                [model.relation],
+                context.run.run_id,
                 not warehouse.full_rebuild,
-                lambda: {"duplicates": [list(map(str, d)) for d in con.execute(sql).fetchall()]},
-            )  # fmt: skip
+                evaluate,
+            )
         return AssetCheckResult(
             passed=not result["duplicates"],
             severity=AssetCheckSeverity.ERROR,
             metadata={
                 "duplicated_keys_sample": MetadataValue.json(result["duplicates"]),
+                **({"rows_checked": result["rows_checked"]} if "rows_checked" in result else {}),
                 **reused_metadata(reused_from),
             },
         )
@@ -233,7 +274,15 @@ def build_sql_definitions(
 ) -> tuple[list[AssetsDefinition], list[AssetChecksDefinition]]:
     """Assets and checks for every model and check file under ``sql_dir``."""
     keys = {**EXTERNAL_TABLES, **{name: model_key(m) for name, m in models.items()}}
-    model_assets = [_model_asset(m, keys) for m in models.values()]
+    # Models another one reads through ``incremental.touched_by`` keep their changed rows, and
+    # so do incremental models: their grain check looks only at the keys they changed.
+    watched = {
+        name
+        for m in models.values()
+        if m.incremental
+        for name in (m.name, m.incremental.rows_of, *m.incremental.touched_by)
+    }
+    model_assets = [_model_asset(m, keys, m.name in watched) for m in models.values()]
     checks = [_grain_check(m) for m in models.values() if m.grain]
     checks += [_sql_check(c, models, keys) for c in load_checks(sql_dir, set(keys))]
     return [*settings_assets, *model_assets], checks

@@ -6,7 +6,10 @@ For each scale (the samples ``bench.run`` caches), the sample without its last d
 once from scratch: the history. Then ``--repeats`` rounds of:
 1. full: the ``everything`` job on a fresh warehouse over every file, the last drop included;
 2. incremental: a copy of the history's warehouse, the last drop landed, one run;
-3. nothing new: one more run on that warehouse, with no new file.
+3. nothing new: one more run on that warehouse, with no new file;
+4. scale-1-sized drop: a copy of the history's warehouse, the last drop thinned to every
+   ``scale``-th row of each file (about the size of scale 1's drop), one run: how a drop of
+   the same size costs on a longer history.
 Each run is its own process (``bench.tasks pipeline``: wall time of the process, imports
 included, and the peak resident set of its process tree, GB = 10^9 bytes). Figures are medians
 [min–max]. Results go to ``bench/results/incremental.json`` and a table into BENCHMARKS.md
@@ -20,12 +23,65 @@ import json
 import shutil
 from pathlib import Path
 
+import duckdb
+
 from bench.process_tree import GB, spread
 from bench.run import REPO, RESULTS, link_tree, measure, sample_landing
 
 MARKERS = ("<!-- incremental:start -->", "<!-- incremental:end -->")
 TARGET_SHARE = 0.10  # an incremental run at scale 10 costs at most this share of a full run
 TARGET_NOTHING_NEW_SECONDS = 5.0
+
+
+def land_thinned(files: list[Path], landing: Path, target: Path, every: int) -> int:
+    """Write each file of ``files`` (under ``landing``) to the same place under ``target`` with
+    only every ``every``-th record (a CSV's header kept); returns the bytes written."""
+    for path in files:
+        destination = target / path.relative_to(landing)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".parquet":
+            with duckdb.connect() as con:
+                con.execute(
+                    f"COPY (SELECT * EXCLUDE (file_row_number) FROM read_parquet('{path}', file_row_number = true) "
+                    f"WHERE file_row_number % {every} = 0) TO '{destination}' (FORMAT parquet)"
+                )
+        else:
+            lines = path.read_text().splitlines(keepends=True)
+            header = lines[:1] if path.suffix == ".csv" else []
+            destination.write_text("".join(header + lines[len(header) :][::every]))
+    return sum((target / p.relative_to(landing)).stat().st_size for p in files)
+
+
+def what_changed(before: Path, after: Path) -> list[dict]:
+    """Per model table of two working databases (before and after a drop): its rows, the rows
+    that differ (either way), and among those the months and accounts they fall in — what a drop
+    touches, in the units a recomputation could be partitioned by."""
+    found = []
+    with duckdb.connect(config={"enable_progress_bar": False}) as con:
+        con.execute(f"ATTACH '{before}' AS b (READ_ONLY)")
+        con.execute(f"ATTACH '{after}' AS a (READ_ONLY)")
+        tables = con.execute(
+            "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE database_name = 'a' "
+            "AND schema_name IN ('intermediate', 'marts') ORDER BY 1"
+        ).fetchall()
+        for (table,) in tables:
+            columns = {c[0] for c in con.execute(f"DESCRIBE a.{table}").fetchall()}
+            diff = f"(FROM a.{table} EXCEPT ALL FROM b.{table}) UNION ALL (FROM b.{table} EXCEPT ALL FROM a.{table})"
+            spread_over = [
+                f"count(DISTINCT {c})" if c in columns else "NULL" for c in ("month", "account_id")
+            ]
+            changed, months, accounts = con.execute(
+                f"SELECT count(*), {', '.join(spread_over)} FROM ({diff})"
+            ).fetchone()
+            totals = [f"count(DISTINCT {c})" if c in columns else "NULL" for c in ("month", "account_id")]
+            rows, all_months, all_accounts = con.execute(
+                f"SELECT count(*), {', '.join(totals)} FROM a.{table}"
+            ).fetchone()
+            found.append({
+                "table": table, "rows": rows, "changed_rows": changed, "months": months, "all_months": all_months,
+                "accounts": accounts, "all_accounts": all_accounts,
+            })  # fmt: skip
+    return found
 
 
 def bench_scale(cache: Path, scale: float, repeats: int) -> dict:
@@ -43,7 +99,8 @@ def bench_scale(cache: Path, scale: float, repeats: int) -> dict:
         flush=True,
     )
 
-    runs: dict[str, list[dict]] = {"full": [], "incremental": [], "nothing_new": []}
+    runs: dict[str, list[dict]] = {"full": [], "incremental": [], "nothing_new": [], "scale_1_sized_drop": []}
+    thinned_bytes = 0
     for round_ in range(repeats):
         shutil.rmtree(work / "full", ignore_errors=True)
         runs["full"].append(measure("pipeline", landing, work / "full"))
@@ -53,6 +110,11 @@ def bench_scale(cache: Path, scale: float, repeats: int) -> dict:
         link_tree(landing, daily / "landing", in_drop=True, drop_folder=last_drop)
         runs["incremental"].append(measure("pipeline", daily / "landing", daily / "warehouse"))
         runs["nothing_new"].append(measure("pipeline", daily / "landing", daily / "warehouse"))
+        small = work / "small"
+        shutil.rmtree(small, ignore_errors=True)
+        shutil.copytree(work / "history", small, symlinks=True)
+        thinned_bytes = land_thinned(drop_files, landing, small / "landing", max(1, round(scale)))
+        runs["scale_1_sized_drop"].append(measure("pipeline", small / "landing", small / "warehouse"))
         print(f"  round {round_ + 1}: " + ", ".join(
             f"{name} {r[-1]['process_seconds']:.1f}s" for name, r in runs.items()
         ), flush=True)  # fmt: skip
@@ -64,7 +126,13 @@ def bench_scale(cache: Path, scale: float, repeats: int) -> dict:
         }
         for name, rounds in runs.items()
     }
-    return {"scale": scale, "drop_files": len(drop_files), "drop_bytes": drop_bytes, "summary": summary}
+    changed = what_changed(
+        work / "history" / "warehouse" / "working.duckdb", daily / "warehouse" / "working.duckdb"
+    )
+    return {
+        "scale": scale, "drop_files": len(drop_files), "drop_bytes": drop_bytes,
+        "thinned_drop_bytes": thinned_bytes, "summary": summary, "changed": changed,
+    }  # fmt: skip
 
 
 def _figure(s: dict) -> str:
@@ -73,15 +141,19 @@ def _figure(s: dict) -> str:
 
 def markdown(results: list[dict]) -> str:
     lines = [
-        "| scale | last drop | full run | incremental run | share of full | nothing new |",
-        "|---|---|---|---|---|---|",
+        "| scale | last drop | full run | incremental run | share of full | nothing new | drop thinned to scale 1's size |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in results:
         s = r["summary"]
         share = s["incremental"]["seconds"]["median"] / s["full"]["seconds"]["median"]
+        thinned = (
+            f"{_figure(s['scale_1_sized_drop']['seconds'])} ({r['thinned_drop_bytes'] / 1e6:.1f} MB)"
+            if "scale_1_sized_drop" in s else "–"
+        )  # fmt: skip
         lines.append(
             f"| {r['scale']:g} | {r['drop_files']} files, {r['drop_bytes'] / 1e6:.1f} MB | {_figure(s['full']['seconds'])} "
-            f"| {_figure(s['incremental']['seconds'])} | {share:.0%} | {_figure(s['nothing_new']['seconds'])} |"
+            f"| {_figure(s['incremental']['seconds'])} | {share:.0%} | {_figure(s['nothing_new']['seconds'])} | {thinned} |"
         )
     lines += ["", "Stages of the incremental run (median seconds of step time):", ""]
     stages = sorted({stage for r in results for stage in r["summary"]["incremental"]["stages"]})
@@ -91,7 +163,23 @@ def markdown(results: list[dict]) -> str:
         lines.append(
             f"| {r['scale']:g} | " + " | ".join(f"{row[s]['median']:.1f}" for s in stages if s in row) + " |"
         )
-    largest = max(results, key=lambda r: r["scale"])["summary"]
+    biggest = max(results, key=lambda r: r["scale"])
+    lines += [
+        "",
+        f"What the last drop changed at scale {biggest['scale']:g} (rows that differ before and after it, either way; "
+        "the months and accounts they fall in):",
+        "",
+        "| table | rows | rows changed | months touched | accounts touched |",
+        "|---|---|---|---|---|",
+    ]
+    for t in biggest.get("changed", []):
+        share = f" ({t['changed_rows'] / t['rows']:.1%})" if t["rows"] else ""
+        months = f"{t['months']} of {t['all_months']}" if t["all_months"] is not None else "–"
+        accounts = f"{t['accounts']:,} of {t['all_accounts']:,}" if t["all_accounts"] is not None else "–"
+        lines.append(
+            f"| {t['table']} | {t['rows']:,} | {t['changed_rows']:,}{share} | {months} | {accounts} |"
+        )
+    largest = biggest["summary"]
     share = largest["incremental"]["seconds"]["median"] / largest["full"]["seconds"]["median"]
     nothing = max(r["summary"]["nothing_new"]["seconds"]["median"] for r in results)
     lines += [

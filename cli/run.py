@@ -77,11 +77,14 @@ def recomputation(result) -> str:
         e.event_specific_data.materialization.metadata for e in result.get_asset_materialization_events()
     ]
     models = [m["recomputed"].value for m in metadata if "recomputed" in m]
+    by_key = sum(m["recompute"].value == "incremental" for m in metadata if "recompute" in m)
     evaluations = result.get_asset_check_evaluations()
     reused = sum("reused_from_run" in e.metadata for e in evaluations)
     new = [m["new_publication"].value for m in metadata if "new_publication" in m]
     return (
-        f"models recomputed {sum(models)} of {len(models)}; check results reused {reused} of "
+        f"models recomputed {sum(models)} of {len(models)}"
+        + (f" ({by_key} only for the keys the new data touches)" if by_key else "")
+        + f"; check results reused {reused} of "
         f"{len(evaluations)}; " + ("new publication" if any(new) else "nothing changed: no new publication")
     )
 

@@ -28,6 +28,23 @@ class ModelError(Exception):
 
 
 @dataclass(frozen=True)
+class Incremental:
+    """How a model can be recomputed for some of its rows (``incremental:`` beside the model in
+    ``_models.yml``; ``pipelines.incremental`` applies it).
+
+    Each output row is computed from the one row of ``rows_of`` with the same ``unique_key`` (the
+    model's grain) and lookups in the model's other inputs, never from other rows of ``rows_of``.
+    A changed row of ``rows_of`` recomputes its key; a changed row of an input named in
+    ``touched_by`` recomputes the keys its query returns (``changed`` in the query holds that
+    input's changed rows, before and after); a change of any other input recomputes everything.
+    """
+
+    unique_key: str
+    rows_of: str
+    touched_by: dict[str, str] = field(default_factory=dict)  # input -> SELECT of unique_key values
+
+
+@dataclass(frozen=True)
 class SqlModel:
     name: str
     layer: str
@@ -40,6 +57,7 @@ class SqlModel:
     column_types: dict[str, str] = field(default_factory=dict)  # name -> data type (contract)
     owner: str | None = None
     pii_class: str | None = None
+    incremental: Incremental | None = None
 
     @property
     def has_contract(self) -> bool:
@@ -99,11 +117,42 @@ def load_models(sql_dir: Path, external_tables: dict[str, str]) -> dict[str, Sql
                 column_types={k: v["data_type"] for k, v in columns.items() if "data_type" in v},
                 owner=doc.get("owner"),
                 pii_class=doc.get("pii_class"),
+                incremental=_incremental(path, doc.get("incremental"), tuple(doc.get("grain", ()))),
             )
     known = set(models) | set(external_tables)
     for model in models.values():
         _require_known(model.path, model.depends_on, known)
+        if model.incremental:
+            _check_incremental(model, known)
     return models
+
+
+def _check_incremental(model: SqlModel, known: set[str]) -> None:
+    """Refuse an ``incremental`` declaration whose narrowing could give other rows than a full
+    recompute: ``rows_of`` is narrowed by a temporary view of the same name, so the model must
+    read it once, by its bare name; every table a ``touched_by`` query reads must exist."""
+    spec = model.incremental
+    if not {spec.rows_of, *spec.touched_by} <= set(model.depends_on):
+        raise ModelError(f"{model.path}: incremental names an input the model does not read")
+    for sql in spec.touched_by.values():
+        _require_known(model.path, tuple(sorted(referenced_tables(sql, model.path) - {"changed"})), known)
+    tree = sqlglot.parse_one(model.sql, read="duckdb")
+    reads = [t for t in tree.find_all(exp.Table) if t.name == spec.rows_of]
+    if len(reads) != 1 or reads[0].db:
+        raise ModelError(f"{model.path}: an incremental model reads rows_of once, without a schema")
+
+
+def _incremental(path: Path, spec: dict | None, grain: tuple[str, ...]) -> Incremental | None:
+    if spec is None:
+        return None
+    incremental = Incremental(spec["unique_key"], spec["rows_of"], dict(spec.get("touched_by") or {}))
+    if grain != (incremental.unique_key,):
+        raise ModelError(f"{path}: an incremental model's unique_key must be its grain")
+    for name, sql in incremental.touched_by.items():
+        tables = referenced_tables(sql, path)  # parses it: a broken query fails when loading
+        if "changed" not in tables:
+            raise ModelError(f"{path}: touched_by {name} must read `changed` (its changed rows)")
+    return incremental
 
 
 def _require_known(path: Path, depends_on: tuple[str, ...], known: set[str]) -> None:

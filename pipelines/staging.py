@@ -13,7 +13,8 @@ stays out). That is the full rule restricted to the keys that can have changed, 
 the one a rebuild gives. A table with no new file is not touched. A file replaced in place (same
 path, other content), a file gone from the manifest or a change of the staging rule itself (its
 SQL) rebuilds the table: an earlier version's rows are no longer in the raw table, so the keys
-they held cannot be known.
+they held cannot be known. A merge keeps the rows it changed (before and after) as the table's
+changeset (``pipelines.changes``); a rebuild keeps none.
 
 The staged table's version (``pipelines.versions``) changes only when a contract value changed:
 a re-sent identical row may move a winner's lineage (``_file``, ``_row``), which no model reads.
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from pipelines.changes import forget_changes, record_changes, symmetric_difference
 from pipelines.contract import Table
 from pipelines.ingest import loaded_files, raw_table_name
 from pipelines.sqlutil import ident, transaction
@@ -74,8 +76,12 @@ def _contract_columns(table: Table) -> str:
     return ", ".join(ident(c) for c in table.column_names if c != "is_deleted")
 
 
-def _merge(con: duckdb.DuckDBPyConnection, table: Table, new_files: list[str]) -> tuple[int, bool]:
-    """Apply the rows of ``new_files`` by key; returns (keys touched, whether a value changed)."""
+def _merge(
+    con: duckdb.DuckDBPyConnection, table: Table, new_files: list[str], version: str, next_version: str
+) -> tuple[int, bool]:
+    """Apply the rows of ``new_files`` by key; returns (keys touched, whether a value changed).
+    The rows that changed are kept as the changeset from ``version`` to ``next_version``
+    (``pipelines.changes``): the models that read the table recompute only what they touch."""
     keys = [ident(k) for k in table.primary_key]
     staged, raw = staging_table_name(table), raw_table_name(table)
     con.execute(
@@ -90,9 +96,7 @@ def _merge(con: duckdb.DuckDBPyConnection, table: Table, new_files: list[str]) -
     columns = _contract_columns(table)
     before = f"SELECT {columns} FROM {staged} AS s WHERE {touched}"
     after = f"SELECT {columns} FROM _winners"
-    changed = con.execute(
-        f"SELECT EXISTS ({before} EXCEPT ALL {after}) OR EXISTS ({after} EXCEPT ALL {before})"
-    ).fetchone()[0]
+    changed = record_changes(con, staged, version, next_version, symmetric_difference(before, after)) > 0
     con.execute(f"DELETE FROM {staged} AS s USING _touched AS k WHERE {match}")
     con.execute(f"INSERT INTO {staged} SELECT * FROM _winners")
     keys_touched = con.execute("SELECT count(*) FROM _touched").fetchone()[0]
@@ -129,10 +133,11 @@ def build_staging(con: duckdb.DuckDBPyConnection, table: Table, rebuild: bool = 
             mode, touched, changed = "unchanged", 0, False
         elif can_merge:
             mode = "merged"
-            touched, changed = _merge(con, table, new_files)
+            touched, changed = _merge(con, table, new_files, version, loaded_version)
         else:
             mode, touched = "rebuilt", 0
             con.execute(f"CREATE OR REPLACE TABLE {staged} AS {staging_sql(table)}")
+            forget_changes(con, staged)
             # Not compared row by row: the version is a function of the files and the rule, so
             # an equal token (an empty table, the same files again) means equal content.
             changed = version != loaded_version

@@ -26,6 +26,7 @@ import duckdb
 META_SCHEMA = "meta"
 VERSIONS_TABLE = f"{META_SCHEMA}.versions"
 CHECK_RESULTS_TABLE = f"{META_SCHEMA}.check_results"
+BUILT_FROM_TABLE = f"{META_SCHEMA}.built_from"  # the input versions a model was last built from
 
 
 def fingerprint(*parts: object) -> str:
@@ -43,6 +44,10 @@ def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {CHECK_RESULTS_TABLE} "
         "(check_key VARCHAR PRIMARY KEY, inputs VARCHAR NOT NULL, result JSON NOT NULL, run_id VARCHAR)"
+    )
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {BUILT_FROM_TABLE} "
+        "(relation VARCHAR, input VARCHAR, version VARCHAR, PRIMARY KEY (relation, input))"
     )
 
 
@@ -64,6 +69,27 @@ def record_version(con: duckdb.DuckDBPyConnection, relation: str, version: str) 
     con.execute(
         f"INSERT OR REPLACE INTO {VERSIONS_TABLE} VALUES (?, ?, now()::TIMESTAMP)", [relation, version]
     )
+
+
+def record_built_from(con: duckdb.DuckDBPyConnection, relation: str, inputs: dict[str, str | None]) -> None:
+    """Keep the versions ``relation`` was just built from (its inputs', and its definition's
+    under the key ``DEFINITION``): what an incremental build compares with (``pipelines.incremental``)."""
+    ensure_meta(con)
+    con.execute(f"DELETE FROM {BUILT_FROM_TABLE} WHERE relation = ?", [relation])
+    con.executemany(
+        f"INSERT INTO {BUILT_FROM_TABLE} VALUES (?, ?, ?)",
+        [[relation, i, v] for i, v in sorted(inputs.items())],
+    )
+
+
+def built_from(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str | None]:
+    """The versions recorded by ``record_built_from`` (empty: never recorded)."""
+    ensure_meta(con)
+    sql = f"SELECT input, version FROM {BUILT_FROM_TABLE} WHERE relation = ?"
+    return dict(con.execute(sql, [relation]).fetchall())
+
+
+DEFINITION = ""  # the key of a model's own definition among its built-from versions
 
 
 def model_version(sql: str, input_versions: dict[str, str | None]) -> str | None:

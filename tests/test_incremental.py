@@ -89,6 +89,17 @@ def model_runs(result) -> dict[str, bool]:
     return found
 
 
+def recompute_modes(result) -> dict[str, str | None]:
+    """{model: how it was recomputed (full, incremental; None: not at all)} in ``result``."""
+    found = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.event_specific_data.materialization
+        if materialization.asset_key.path[-1] in sql_models:
+            mode = materialization.metadata.get("recompute")
+            found[materialization.asset_key.path[-1]] = mode.value if mode else None
+    return found
+
+
 def publish_metadata(result) -> dict:
     return materialization_metadata(result, ["published", "marts"])
 
@@ -172,3 +183,82 @@ def test_an_untouched_file_is_not_read_again_and_a_touched_one_is_hashed(landing
     assert names(warehouse) == [("A1", "One")]
     ingest(forced_rebuild(warehouse), "crm__accounts")
     assert names(warehouse) == [("A1", "Uno")]
+
+
+TRANSACTIONS_HEADER = (
+    "transaction_id,customer_id,occurred_at,status,amount,currency,processing_cost,updated_at\n"
+)
+
+
+def land_changes_of_every_incremental_input(landing: Path) -> None:
+    """A drop that reaches each input of the incremental models: T5 re-sent as refunded, a new EUR
+    transaction T7, customer C2 (T4, T5, invoice I2) moved from A2 to A3, a JPY rate from
+    2025-02-11 (T5's day), an EUR rate from 2025-02-03 (T7, invoices I8 and I10), ticket K3
+    re-sent as a chargeback (its time entry E4) and an l1 agent rate from 2025-03-01 (E5, E6)."""
+    write(landing, "billing/transactions/late/t.csv", TRANSACTIONS_HEADER
+          + "T5,C2,2025-02-11T10:00:00,refunded,10000,JPY,200,2025-04-01T00:00:00\n"
+          + "T7,C6,2025-02-05T10:00:00,settled,5000,EUR,70,2025-02-05T10:00:00\n")  # fmt: skip
+    write(landing, "billing/customers/late/c.csv",
+          "customer_id,crm_account_id,currency,email,created_at,updated_at\n"
+          "C2,A3,JPY,,2024-06-01T00:00:00,2025-04-01T00:00:00\n")  # fmt: skip
+    write(landing, "finance/fx_rates/late/fx.csv",
+          "rate_date,currency,units_per_usd\n2025-02-11,JPY,120\n2025-02-03,EUR,0.6\n")  # fmt: skip
+    write(landing, "support/tickets/late/k.csv",
+          "ticket_id,organization_id,requester_email,created_at,solved_at,status,priority,channel,"
+          "category,reopens,csat,updated_at\n"
+          "K3,O2,,2025-02-20T09:00:00,,solved,normal,web,chargeback,0,,2025-04-01T00:00:00\n")  # fmt: skip
+    write(
+        landing,
+        "finance/agent_costs/late/a.csv",
+        "agent_tier,effective_from,hourly_cost_usd\nl1,2025-03-01,100\n",
+    )
+
+
+def transactions_refresh(result) -> dict:
+    return materialization_metadata(result, ["intermediate", "int_transactions_valued"])
+
+
+def test_a_drop_recomputes_only_the_transactions_it_touches_and_equals_a_full_run(tmp_path):
+    daily = golden_warehouse(tmp_path / "daily")
+    materialize_all(daily)
+    land_changes_of_every_incremental_input(Path(daily.landing_dir))
+    result = materialize_all(daily)
+    refreshed = transactions_refresh(result)
+    assert (refreshed["recompute"], refreshed["keys_recomputed"]) == ("incremental", 3)
+    keys = {m: materialization_metadata(result, ["intermediate", m]).get("keys_recomputed")
+            for m in ("int_invoices_valued", "int_time_entries_valued")}  # fmt: skip
+    # E4 (its ticket), E5 and the orphan E6 (l1 on 2025-03-02: recomputed, and still left out)
+    assert keys == {"int_invoices_valued": 3, "int_time_entries_valued": 3}
+    narrowed = {name for name, mode in recompute_modes(result).items() if mode == "incremental"}
+    assert narrowed == {m.name for m in sql_models.values() if m.incremental}
+    grain = [e for e in result.get_asset_check_evaluations() if e.check_name == "grain_is_unique"]
+    scoped = {e.asset_key.path[-1] for e in grain if e.metadata["rows_checked"].value != "every row"}
+    assert scoped == narrowed
+
+    full = golden_warehouse(tmp_path / "full")
+    land_changes_of_every_incremental_input(Path(full.landing_dir))
+    assert transactions_refresh(materialize_all(full))["recompute"] == "full"
+    assert differences(full, daily) == {}
+    for model in (m for m in sql_models.values() if m.incremental):
+        rows = f"SELECT * FROM {model.relation} ORDER BY {model.incremental.unique_key}"
+        assert query(daily, rows, exact=True) == query(full, rows, exact=True), model.name
+    moved = "SELECT transaction_id, account_id, status FROM intermediate.int_transactions_valued"
+    assert {("T4", "A3", "disputed"), ("T5", "A3", "refunded"), ("T7", "A1", "settled")} <= set(
+        query(daily, moved)
+    )
+
+
+def test_a_change_no_changeset_describes_recomputes_the_transactions_in_full(tmp_path):
+    """A file replaced in place rebuilds the staged table, which leaves no changeset: the model
+    cannot know which keys changed, so it recomputes every row."""
+    warehouse = golden_warehouse(tmp_path)
+    materialize_all(warehouse)
+    path = Path(warehouse.landing_dir, "billing/transactions/d/transactions.csv")
+    path.write_text(
+        path.read_text().replace("T3,C1,2025-01-12T10:00:00,failed", "T3,C1,2025-01-12T10:00:00,settled")
+    )
+    refreshed = transactions_refresh(materialize_all(warehouse))
+    assert refreshed["recompute"] == "full" and "keys_recomputed" not in refreshed
+    assert query(
+        warehouse, "SELECT status FROM intermediate.int_transactions_valued WHERE transaction_id = 'T3'"
+    ) == [("settled",)]

@@ -354,3 +354,21 @@ def test_a_late_extract_triggers_exactly_one_sensor_run_which_updates_its_month_
         cogs + Decimal("5.01"),
     )
     assert after_rows == before_rows  # every other account-month as published before
+
+    # What the run recomputed: the one late transaction, not the table.
+    asset = server.graphql(
+        """query Model($key: AssetKeyInput!) { assetOrError(assetKey: $key) { ... on Asset {
+             assetMaterializations(limit: 1) { runId metadataEntries { label
+               ... on TextMetadataEntry { text } ... on IntMetadataEntry { intValue } } } } } }""",
+        key={"path": ["intermediate", "int_transactions_valued"]},
+    )["assetOrError"]
+    (materialization,) = asset["assetMaterializations"]
+    assert materialization["runId"] == new_run_id
+    entries = {e["label"]: e.get("text", e.get("intValue")) for e in materialization["metadataEntries"]}
+    assert (entries["recompute"], entries["keys_recomputed"]) == ("incremental", 1)
+    require_browser()
+    pages = browse(server.url, SCREENSHOT_DIR, {
+        "incremental_model_events": ("/assets/intermediate/int_transactions_valued?view=events", "keys_recomputed"),
+    })  # fmt: skip
+    assert re.search(r"keys_recomputed\s+1\b", pages["incremental_model_events"])
+    assert re.search(r"recompute\s+incremental", pages["incremental_model_events"])

@@ -35,6 +35,49 @@ def test_a_model_reading_an_unknown_table_fails_at_load_with_its_file(tmp_path):
         load_models(tmp_path, EXTERNAL)
 
 
+@pytest.mark.parametrize(
+    ("sql", "spec", "refusal"),
+    [
+        (
+            "select t.id from stg_billing__transactions t",
+            "{unique_key: id, rows_of: stg_billing__charges}",
+            "names an input the model does not read",
+        ),
+        (
+            "select a.id from stg_billing__transactions a join stg_billing__transactions b using (id)",
+            "{unique_key: id, rows_of: stg_billing__transactions}",
+            "reads rows_of once, without a schema",
+        ),
+        (
+            "select id from staging.stg_billing__transactions",
+            "{unique_key: id, rows_of: stg_billing__transactions}",
+            "reads rows_of once, without a schema",
+        ),
+        (
+            "select id from stg_billing__transactions",
+            "{unique_key: other, rows_of: stg_billing__transactions}",
+            "unique_key must be its grain",
+        ),
+        (
+            "select t.id from stg_billing__transactions t join int_fx_daily using (id)",
+            "{unique_key: id, rows_of: stg_billing__transactions, touched_by: {int_fx_daily: select id from int_fx_daily}}",
+            "touched_by int_fx_daily must read `changed`",
+        ),
+    ],
+    ids=["unknown input", "read twice", "qualified", "key not the grain", "touched_by without changed"],
+)
+def test_an_incremental_declaration_that_could_give_wrong_rows_is_refused_at_load(
+    tmp_path, sql, spec, refusal
+):
+    """Narrowing ``rows_of`` to the touched keys is exact only for a model that reads it once,
+    by the name the temporary view shadows, and whose grain is the key."""
+    write_model(tmp_path, "intermediate", "int_fx_daily", "select 1 as id")
+    write_model(tmp_path, "intermediate", "m", sql)
+    (tmp_path / "intermediate" / "_models.yml").write_text(f"m: {{grain: [id], incremental: {spec}}}\n")
+    with pytest.raises(ModelError, match=f"intermediate/m\\.sql: .*{refusal}"):
+        load_models(tmp_path, EXTERNAL)
+
+
 def test_dependency_cycles_are_refused(tmp_path):
     write_model(tmp_path, "intermediate", "a", "select * from b")
     write_model(tmp_path, "intermediate", "b", "select * from a")

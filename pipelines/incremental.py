@@ -1,0 +1,181 @@
+"""Recompute a model for the rows its inputs' changes touch, instead of in full.
+
+A model whose inputs changed is rebuilt by ``build_model`` unless it declares ``incremental``
+(``pipelines.sql_models.Incremental``) and every input that changed since the model was last
+built left a changeset (``pipelines.changes``) that says which of its keys the change touches.
+Then only those keys are recomputed: the model's own SQL runs with its ``rows_of`` input
+narrowed to the touched keys (a temporary view of the same name, which the search path finds
+first), the old rows of those keys are deleted and the new ones inserted. Since the SQL is the
+same and each output row depends only on its own ``rows_of`` row and on lookups, the table
+equals the one a full recompute gives (``tests/test_incremental.py`` compares them).
+
+A model that others read through ``touched_by`` (a lookup such as the FX calendar), and an
+incremental model itself, leave a changeset too: after an incremental build, the rows it
+replaced and the rows that replaced them; after a full one, the difference with the previous
+table when that had at most ``COMPARED_ROWS_AT_MOST`` rows (else none). An incremental model's
+grain check then looks only at the keys that changed (``changed_since_passed``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from pipelines.changes import changes_since, forget_changes, last_change, record_changes, symmetric_difference
+from pipelines.sql_models import SqlModel, build_model, use_model_schemas
+from pipelines.sqlutil import ident
+from pipelines.versions import (
+    DEFINITION,
+    built_from,
+    fingerprint,
+    model_version,
+    record_built_from,
+    reusable_check_result,
+    versions,
+)
+
+COMPARED_ROWS_AT_MOST = 2_000_000  # a larger table rebuilt in full leaves no changeset
+KEYS = "_incremental_keys"
+
+
+@dataclass(frozen=True)
+class Refresh:
+    mode: str  # "full" or "incremental"
+    keys: int | None  # keys recomputed by an incremental build
+
+
+def _touched_keys(
+    con: duckdb.DuckDBPyConnection,
+    model: SqlModel,
+    inputs: dict[str, str],
+    input_versions: dict[str, str | None],
+    then: dict[str, str | None],
+) -> list[tuple[str, str]] | None:
+    """(changes table, SELECT of the keys its rows touch) per changed input, or None when only a
+    full recompute is sound. ``inputs`` maps each input's name to its relation, ``then`` holds
+    the versions the table was built from."""
+    spec = model.incremental
+    if not spec:
+        return None
+    selects = []
+    for name, relation in inputs.items():
+        if then.get(relation) == input_versions[relation]:
+            continue
+        changes = changes_since(con, relation, then.get(relation), input_versions[relation])
+        if changes is None or (name != spec.rows_of and name not in spec.touched_by):
+            return None
+        table, rows = changes
+        if rows:
+            query = (
+                f"SELECT {ident(spec.unique_key)} FROM changed"
+                if name == spec.rows_of
+                else spec.touched_by[name]
+            )
+            selects.append((table, query))
+    return selects
+
+
+def _build_touched(
+    con: duckdb.DuckDBPyConnection, model: SqlModel, rows_of_relation: str, selects: list[tuple[str, str]]
+) -> int:
+    """Recompute the keys the ``selects`` return (``changed`` in each: its changes table);
+    leaves the replaced rows in ``_replaced`` and the new ones in ``_recomputed``; returns how
+    many keys were recomputed."""
+    spec = model.incremental
+    key = ident(spec.unique_key)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {KEYS} AS SELECT {key} FROM {model.relation} LIMIT 0")
+    for table, query in selects:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW changed AS SELECT * FROM {table}")
+        con.execute(f"INSERT INTO {KEYS} {query}")
+    con.execute("DROP VIEW IF EXISTS changed")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {KEYS} AS SELECT DISTINCT {key} FROM {KEYS}")
+    keys = con.execute(f"SELECT count(*) FROM {KEYS}").fetchone()[0]
+    touched = f"{key} IN (SELECT {key} FROM {KEYS})"
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {ident(spec.rows_of)} AS SELECT * FROM {rows_of_relation} WHERE {touched}"
+    )
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _recomputed AS {model.sql.strip().rstrip(';')}")
+    finally:
+        con.execute(f"DROP VIEW {ident(spec.rows_of)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _replaced AS SELECT * FROM {model.relation} WHERE {touched}")
+    con.execute(f"DELETE FROM {model.relation} WHERE {touched}")
+    con.execute(f"INSERT INTO {model.relation} SELECT * FROM _recomputed")
+    con.execute(f"DROP TABLE {KEYS}")
+    return keys
+
+
+def _row_count(con: duckdb.DuckDBPyConnection, relation: str) -> int | None:
+    schema, name = relation.split(".")
+    found = con.execute(
+        "SELECT estimated_size FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, name]
+    ).fetchone()
+    return found[0] if found else None
+
+
+def refresh(
+    con: duckdb.DuckDBPyConnection,
+    model: SqlModel,
+    inputs: dict[str, str],
+    input_versions: dict[str, str | None],
+    previous_version: str | None,
+    version: str | None,
+    definition: str,
+    keeps_changes: bool,
+    full: bool,
+) -> Refresh:
+    """Bring ``model`` up to ``version`` (inside the caller's transaction): only the touched
+    keys when that is sound and ``full`` is false, else in full. ``keeps_changes``: its changed
+    rows are kept (an incremental model's grain check, or another model's ``touched_by``, reads
+    them)."""
+    use_model_schemas(con)
+    then = built_from(con, model.relation)
+    same_definition = bool(then) and then.get(DEFINITION) == fingerprint(definition)
+    can_narrow = same_definition and previous_version is not None and not full
+    selects = _touched_keys(con, model, inputs, input_versions, then) if can_narrow else None
+    if selects is not None:
+        keys = _build_touched(con, model, inputs[model.incremental.rows_of], selects)
+        before, after = "SELECT * FROM _replaced", "SELECT * FROM _recomputed"
+        outcome = Refresh("incremental", keys)
+    else:
+        # Compared with the previous table only when its columns are the same (same definition).
+        size = _row_count(con, model.relation) if keeps_changes and same_definition else None
+        compare = size is not None and size <= COMPARED_ROWS_AT_MOST
+        if compare:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _replaced AS SELECT * FROM {model.relation}")
+        build_model(con, model)
+        before, after = (
+            ("SELECT * FROM _replaced", f"SELECT * FROM {model.relation}") if compare else (None, None)
+        )
+        outcome = Refresh("full", None)
+    if keeps_changes and before and previous_version and version:
+        record_changes(con, model.relation, previous_version, version, symmetric_difference(before, after))
+    else:
+        forget_changes(con, model.relation)
+    con.execute("DROP TABLE IF EXISTS _replaced; DROP TABLE IF EXISTS _recomputed")
+    record_built_from(con, model.relation, {**input_versions, DEFINITION: fingerprint(definition)})
+    return outcome
+
+
+def built_elsewhere(
+    con: duckdb.DuckDBPyConnection, model: SqlModel, input_versions: dict[str, str | None], definition: str
+) -> None:
+    """Record a build this module did not make (another engine's): no changeset describes it."""
+    forget_changes(con, model.relation)
+    record_built_from(con, model.relation, {**input_versions, DEFINITION: fingerprint(definition)})
+
+
+def changed_since_passed(
+    con: duckdb.DuckDBPyConnection, relation: str, check_key: str, check_sql: str, passed
+) -> str | None:
+    """The table of the rows that changed since a version of ``relation`` on which the check
+    ``check_key`` (``check_sql``) last ``passed`` (a predicate on its recorded result), when the
+    table's last change went from that version to the current one; None otherwise. A check of a
+    property of single keys (no two rows share a key) then needs to look only at those keys:
+    every other row is as it was when the check passed."""
+    change = last_change(con, relation)
+    if change is None or change[1] != versions(con, [relation])[relation]:
+        return None
+    earlier = reusable_check_result(con, check_key, model_version(check_sql, {relation: change[0]}))
+    return change[2] if earlier is not None and passed(earlier[0]) else None
