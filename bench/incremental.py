@@ -57,7 +57,8 @@ def what_changed(before: Path, after: Path) -> list[dict]:
     that differ (either way), and among those the months and accounts they fall in — what a drop
     touches, in the units a recomputation could be partitioned by."""
     found = []
-    with duckdb.connect(config={"enable_progress_bar": False}) as con:
+    with duckdb.connect() as con:
+        con.execute("SET enable_progress_bar = false")
         con.execute(f"ATTACH '{before}' AS b (READ_ONLY)")
         con.execute(f"ATTACH '{after}' AS a (READ_ONLY)")
         tables = con.execute(
@@ -166,8 +167,9 @@ def markdown(results: list[dict]) -> str:
     biggest = max(results, key=lambda r: r["scale"])
     lines += [
         "",
-        f"What the last drop changed at scale {biggest['scale']:g} (rows that differ before and after it, either way; "
-        "the months and accounts they fall in):",
+        f"What the last drop changed at scale {biggest['scale']:g}: the rows that differ between the working database "
+        "before and after it (a changed row counts twice, as it was and as it is), and the months and accounts "
+        "they fall in:",
         "",
         "| table | rows | rows changed | months touched | accounts touched |",
         "|---|---|---|---|---|",
