@@ -218,7 +218,7 @@ def transactions_refresh(result) -> dict:
     return materialization_metadata(result, ["intermediate", "int_transactions_valued"])
 
 
-def test_a_drop_recomputes_only_the_transactions_it_touches_and_equals_a_full_run(tmp_path):
+def test_a_drop_recomputes_only_the_keys_it_touches_and_equals_a_full_run(tmp_path):
     daily = golden_warehouse(tmp_path / "daily")
     materialize_all(daily)
     land_changes_of_every_incremental_input(Path(daily.landing_dir))
