@@ -27,6 +27,7 @@ import duckdb
 
 from bench.process_tree import GB, spread
 from bench.run import REPO, RESULTS, link_tree, measure, sample_landing
+from pipelines.changes import symmetric_difference
 
 MARKERS = ("<!-- incremental:start -->", "<!-- incremental:end -->")
 TARGET_SHARE = 0.10  # an incremental run at scale 10 costs at most this share of a full run
@@ -67,16 +68,13 @@ def what_changed(before: Path, after: Path) -> list[dict]:
         ).fetchall()
         for (table,) in tables:
             columns = {c[0] for c in con.execute(f"DESCRIBE a.{table}").fetchall()}
-            diff = f"(FROM a.{table} EXCEPT ALL FROM b.{table}) UNION ALL (FROM b.{table} EXCEPT ALL FROM a.{table})"
-            spread_over = [
+            spread = ", ".join(
                 f"count(DISTINCT {c})" if c in columns else "NULL" for c in ("month", "account_id")
-            ]
-            changed, months, accounts = con.execute(
-                f"SELECT count(*), {', '.join(spread_over)} FROM ({diff})"
-            ).fetchone()
-            totals = [f"count(DISTINCT {c})" if c in columns else "NULL" for c in ("month", "account_id")]
+            )
+            diff = symmetric_difference(f"FROM a.{table}", f"FROM b.{table}")
+            changed, months, accounts = con.execute(f"SELECT count(*), {spread} FROM ({diff})").fetchone()
             rows, all_months, all_accounts = con.execute(
-                f"SELECT count(*), {', '.join(totals)} FROM a.{table}"
+                f"SELECT count(*), {spread} FROM a.{table}"
             ).fetchone()
             found.append({
                 "table": table, "rows": rows, "changed_rows": changed, "months": months, "all_months": all_months,
