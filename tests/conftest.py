@@ -116,6 +116,17 @@ def materialize_all(warehouse: WarehouseResource) -> ExecuteInProcessResult:
     return result
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with a ``slow`` test first, each module's tests in their own order.
+
+    The suite runs on two pytest-xdist workers, one module at a time each (``--dist loadfile``,
+    pyproject.toml): handing out the multi-minute modules first lets both workers end at about
+    the same time instead of one waiting for the other's last long module.
+    """
+    slow_modules = {item.module.__name__ for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.module.__name__ not in slow_modules)  # stable: order kept within
+
+
 def pytest_sessionfinish(session, exitstatus) -> None:
     session.config._ee_exitstatus = int(exitstatus)
 
@@ -130,8 +141,8 @@ def pytest_unconfigure(config) -> None:
     exit status are pytest's own.
     """
     status = getattr(config, "_ee_exitstatus", None)
-    if status is None:
-        return
+    if status is None or hasattr(config, "workerinput"):
+        return  # a pytest-xdist worker ends as xdist expects: its controller is still listening
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(status)
