@@ -194,7 +194,9 @@ def land_changes_of_every_incremental_input(landing: Path) -> None:
     """A drop that reaches each input of the incremental models: T5 re-sent as refunded, a new EUR
     transaction T7, customer C2 (T4, T5, invoice I2) moved from A2 to A3, a JPY rate from
     2025-02-11 (T5's day), an EUR rate from 2025-02-03 (T7, invoices I8 and I10), ticket K3
-    re-sent as a chargeback (its time entry E4) and an l1 agent rate from 2025-03-01 (E5, E6)."""
+    re-sent as a chargeback (its time entry E4), organization O3 (ticket K4, its entry E5) linked
+    to A3, a chargeback unit cost from 2025-03-01 (K5; not K3, of February) and an l1 agent rate
+    from 2025-03-01 (E5, E6)."""
     write(landing, "billing/transactions/late/t.csv", TRANSACTIONS_HEADER
           + "T5,C2,2025-02-11T10:00:00,refunded,10000,JPY,200,2025-04-01T00:00:00\n"
           + "T7,C6,2025-02-05T10:00:00,settled,5000,EUR,70,2025-02-05T10:00:00\n")  # fmt: skip
@@ -207,6 +209,10 @@ def land_changes_of_every_incremental_input(landing: Path) -> None:
           "ticket_id,organization_id,requester_email,created_at,solved_at,status,priority,channel,"
           "category,reopens,csat,updated_at\n"
           "K3,O2,,2025-02-20T09:00:00,,solved,normal,web,chargeback,0,,2025-04-01T00:00:00\n")  # fmt: skip
+    write(landing, "support/organizations/late/o.csv",
+          "organization_id,name,external_id,updated_at\nO3,Now linked,A3,2025-04-01T00:00:00\n")  # fmt: skip
+    write(landing, "finance/exception_unit_costs/late/u.csv",
+          "category,effective_from,unit_cost_usd\nchargeback,2025-03-01,25\n")  # fmt: skip
     write(
         landing,
         "finance/agent_costs/late/a.csv",
@@ -226,9 +232,10 @@ def test_a_drop_recomputes_only_the_keys_it_touches_and_equals_a_full_run(tmp_pa
     refreshed = transactions_refresh(result)
     assert (refreshed["recompute"], refreshed["keys_recomputed"]) == ("incremental", 3)
     keys = {m: materialization_metadata(result, ["intermediate", m]).get("keys_recomputed")
-            for m in ("int_invoices_valued", "int_time_entries_valued")}  # fmt: skip
-    # E4 (its ticket), E5 and the orphan E6 (l1 on 2025-03-02: recomputed, and still left out)
-    assert keys == {"int_invoices_valued": 3, "int_time_entries_valued": 3}
+            for m in ("int_invoices_valued", "int_tickets_valued", "int_time_entries_valued")}  # fmt: skip
+    # K3, K4, K5; E4 (its ticket), E5 (its ticket, its rate) and the orphan E6 (l1 on
+    # 2025-03-02: recomputed, and still left out)
+    assert keys == {"int_invoices_valued": 3, "int_tickets_valued": 3, "int_time_entries_valued": 3}
     narrowed = {name for name, mode in recompute_modes(result).items() if mode == "incremental"}
     assert narrowed == {m.name for m in sql_models.values() if m.incremental}
     grain = [e for e in result.get_asset_check_evaluations() if e.check_name == "grain_is_unique"]
@@ -245,6 +252,10 @@ def test_a_drop_recomputes_only_the_keys_it_touches_and_equals_a_full_run(tmp_pa
     moved = "SELECT transaction_id, account_id, status FROM intermediate.int_transactions_valued"
     assert {("T4", "A3", "disputed"), ("T5", "A3", "refunded"), ("T7", "A1", "settled")} <= set(
         query(daily, moved)
+    )
+    tickets = "SELECT ticket_id, account_id, unit_cost FROM intermediate.int_tickets_valued"
+    assert {("K3", "A2", 20.0), ("K4", "A3", 0.0), ("K5", "unattributed:support", 25.0)} <= set(
+        query(daily, tickets)
     )
 
 
