@@ -1,15 +1,16 @@
 """Jobs, the daily schedule and the landing-folder sensor.
 
 The sensor launches the whole pipeline when extract files are added or changed. Its cursor is a
-fingerprint of the landing folder's file list (path, size, modification time): cheap to compute
-every poll, while ingestion itself still identifies files by content hash, so a file touched
-without a change costs one run that loads nothing. The fingerprint is also the run key: Dagster
-never launches two runs for the same landing state.
+fingerprint of the landing folder's file list (path, size and modification time of each contract
+table's files, ``pipelines.landing.listed_landing``): cheap to compute every poll, while
+ingestion itself still identifies files by content hash, so a file touched without a change
+costs one run that loads nothing. The fingerprint is also the run key: Dagster never launches
+two runs for the same landing state. The schedule skips its tick when nothing changed since the
+last complete run (``pipelines.up_to_date``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 
 from dagster import (
@@ -17,20 +18,22 @@ from dagster import (
     DefaultScheduleStatus,
     DefaultSensorStatus,
     RunRequest,
-    ScheduleDefinition,
+    ScheduleEvaluationContext,
     SensorEvaluationContext,
     SkipReason,
     define_asset_job,
+    schedule,
     sensor,
 )
 
 from assets.ingestion import raw_key, staging_key
 from assets.resources import DEFAULT_SENSOR_INTERVAL_SECONDS, WarehouseResource
 from pipelines.contract import SOURCES, TABLES
-from pipelines.landing import EXTRACT_SUFFIXES
+from pipelines.landing import listed_landing
 
+EVERYTHING_JOB = "everything"  # the run command's, the schedule's and the sensor's job
 everything_job = define_asset_job(
-    "everything", selection=AssetSelection.all(), description="Ingest, stage, build, check and publish."
+    EVERYTHING_JOB, selection=AssetSelection.all(), description="Ingest, stage, build, check and publish."
 )
 
 ingestion_jobs = [
@@ -45,29 +48,21 @@ ingestion_jobs = [
     for source in SOURCES
 ]
 
-daily_schedule = ScheduleDefinition(
+
+@schedule(
     name="daily_everything",
     job=everything_job,
     cron_schedule="0 6 * * *",
     execution_timezone="UTC",
     default_status=DefaultScheduleStatus.STOPPED,
-    description="The whole pipeline every day at 06:00 UTC, after the nightly extract drops.",
+    description="The whole pipeline every day at 06:00 UTC, after the nightly extract drops; skipped "
+    "when nothing changed since the last complete run (same files, code and settings).",
 )
-
-
-def landing_state(warehouse: WarehouseResource) -> str:
-    """A fingerprint of every extract file's path, size and modification time."""
-    digest = hashlib.sha256()
-    landing = warehouse.landing_path
-    if landing.is_dir():
-        for path in sorted(
-            p for p in landing.rglob("*") if p.is_file() and p.suffix.lower() in EXTRACT_SUFFIXES
-        ):
-            stat = path.stat()
-            digest.update(
-                f"{path.relative_to(landing).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode()
-            )
-    return digest.hexdigest()
+def daily_schedule(context: ScheduleEvaluationContext, warehouse: WarehouseResource):
+    current = warehouse.nothing_to_do()
+    if current is not None:
+        return SkipReason(f"nothing new since publication {current}: the same files, code and settings")
+    return RunRequest()
 
 
 # How often the daemon looks at the landing folder (a folder listing: cheap).
@@ -81,7 +76,7 @@ SENSOR_INTERVAL_SECONDS = int(os.environ.get("EE_SENSOR_INTERVAL_SECONDS", DEFAU
     description="Runs the whole pipeline when extract files arrive or change in EE_LANDING_DIR.",
 )
 def landing_sensor(context: SensorEvaluationContext, warehouse: WarehouseResource):
-    state = landing_state(warehouse)
+    state = listed_landing(warehouse.landing_path)
     if state == context.cursor:
         return SkipReason(f"no new or changed extract file in {warehouse.landing_dir}")
     context.update_cursor(state)

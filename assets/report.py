@@ -12,9 +12,12 @@ import time
 
 from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, MetadataValue, asset
 
+from assets.automation import EVERYTHING_JOB
 from assets.publish import PUBLISHED_KEY
 from assets.resources import PLATFORM_OWNER, WAREHOUSE_POOL, WarehouseResource
+from pipelines import closing
 from pipelines.report import ReportError, publish_report
+from pipelines.up_to_date import record_complete_run
 
 REPORT_KEY = AssetKey(["published", "report"])
 LABELS = {
@@ -66,6 +69,12 @@ def published_report(context: AssetExecutionContext, warehouse: WarehouseResourc
         report = publish_report(warehouse.warehouse_dir)
     except ReportError as error:
         raise Failure(description=str(error)) from error
+    if context.job_name == EVERYTHING_JOB:
+        with warehouse.connect() as con:
+            # Complete: a next run with nothing new would reach this publication again, unless
+            # this run closed or reopened a month (the next one serves the months it froze).
+            steady = closing.read_state(con).action is None
+            record_complete_run(con, report.publish_id if steady else None, warehouse.result_settings)
     seconds = time.perf_counter() - started
     verb = "built" if report.built else "kept (already built for this publication)"
     context.log.info(f"report of publication {report.publish_id} {verb}: {report.path}")

@@ -19,6 +19,7 @@ from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
 from pipelines.spark_engine import ENGINES, EngineError, SparkEngine, SparkSettings
+from pipelines.up_to_date import nothing_to_do
 
 DEFAULT_LANDING_DIR = "data/landing"
 DEFAULT_WAREHOUSE_DIR = "data/warehouse"
@@ -118,6 +119,21 @@ class WarehouseResource(ConfigurableResource):
     @property
     def parquet_dir(self) -> Path:
         return Path(self.warehouse_dir) / "parquet"
+
+    @property
+    def result_settings(self) -> dict[str, str]:
+        """The settings a run's result depends on besides its files and code (the rest, threads
+        or memory, change only how fast it comes): part of what a complete run records."""
+        return {"reporting_currency": self.reporting_currency, "engine": self.engine}
+
+    def nothing_to_do(self) -> str | None:
+        """The current publication's id when a run now would publish nothing new
+        (``pipelines.up_to_date``); None when it has work to do or when forced to rebuild."""
+        if self.full_rebuild:
+            return None
+        return nothing_to_do(
+            self.working_db_path, Path(self.warehouse_dir), self.landing_path, self.result_settings
+        )
 
     @property
     def spark_engine(self) -> SparkEngine | None:

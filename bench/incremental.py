@@ -6,7 +6,9 @@ For each scale (the samples ``bench.run`` caches), the sample without its last d
 once from scratch: the history. Then ``--repeats`` rounds of:
 1. full: the ``everything`` job on a fresh warehouse over every file, the last drop included;
 2. incremental: a copy of the history's warehouse, the last drop landed, one run;
-3. nothing new: one more run on that warehouse, with no new file;
+3. nothing new: the run command (``python -m cli.run``) on that warehouse with no new file,
+   which starts no run (``pipelines.up_to_date``); then the ``everything`` job started anyway
+   (what a run from the UI or the sensor costs when there is nothing to do);
 4. scale-1-sized drop: a copy of the history's warehouse, the last drop thinned to every
    ``scale``-th row of each file (about the size of scale 1's drop), one run: how a drop of
    the same size costs on a longer history.
@@ -98,7 +100,9 @@ def bench_scale(cache: Path, scale: float, repeats: int) -> dict:
         flush=True,
     )
 
-    runs: dict[str, list[dict]] = {"full": [], "incremental": [], "nothing_new": [], "scale_1_sized_drop": []}
+    runs: dict[str, list[dict]] = {
+        "full": [], "incremental": [], "nothing_new": [], "nothing_new_job": [], "scale_1_sized_drop": []
+    }  # fmt: skip
     thinned_bytes = 0
     for round_ in range(repeats):
         shutil.rmtree(work / "full", ignore_errors=True)
@@ -108,7 +112,9 @@ def bench_scale(cache: Path, scale: float, repeats: int) -> dict:
         shutil.copytree(work / "history", daily, symlinks=True)  # relative links: the copy is whole
         link_tree(landing, daily / "landing", in_drop=True, drop_folder=last_drop)
         runs["incremental"].append(measure("pipeline", daily / "landing", daily / "warehouse"))
-        runs["nothing_new"].append(measure("pipeline", daily / "landing", daily / "warehouse"))
+        home = {"DAGSTER_HOME": str(work / "dagster_home")}  # should a run start: not the project's
+        runs["nothing_new"].append(measure("run_command", daily / "landing", daily / "warehouse", env=home))
+        runs["nothing_new_job"].append(measure("pipeline", daily / "landing", daily / "warehouse"))
         small = work / "small"
         shutil.rmtree(small, ignore_errors=True)
         shutil.copytree(work / "history", small, symlinks=True)
@@ -131,6 +137,7 @@ def bench_scale(cache: Path, scale: float, repeats: int) -> dict:
     return {
         "scale": scale, "drop_files": len(drop_files), "drop_bytes": drop_bytes,
         "thinned_drop_bytes": thinned_bytes, "summary": summary, "changed": changed,
+        "nothing_new_started_a_run": any(r["started_a_run"] for r in runs["nothing_new"]),
     }  # fmt: skip
 
 
@@ -140,8 +147,9 @@ def _figure(s: dict) -> str:
 
 def markdown(results: list[dict]) -> str:
     lines = [
-        "| scale | last drop | full run | incremental run | share of full | nothing new | drop thinned to scale 1's size |",
-        "|---|---|---|---|---|---|---|",
+        "| scale | last drop | full run | incremental run | share of full | nothing new: run command "
+        "| nothing new: job started anyway | drop thinned to scale 1's size |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         s = r["summary"]
@@ -150,9 +158,12 @@ def markdown(results: list[dict]) -> str:
             f"{_figure(s['scale_1_sized_drop']['seconds'])} ({r['thinned_drop_bytes'] / 1e6:.1f} MB)"
             if "scale_1_sized_drop" in s else "–"
         )  # fmt: skip
+        skipped = "" if not r.get("nothing_new_started_a_run") else " (**started a run**)"
+        job = _figure(s["nothing_new_job"]["seconds"]) if "nothing_new_job" in s else "–"
         lines.append(
             f"| {r['scale']:g} | {r['drop_files']} files, {r['drop_bytes'] / 1e6:.1f} MB | {_figure(s['full']['seconds'])} "
-            f"| {_figure(s['incremental']['seconds'])} | {share:.0%} | {_figure(s['nothing_new']['seconds'])} | {thinned} |"
+            f"| {_figure(s['incremental']['seconds'])} | {share:.0%} | {_figure(s['nothing_new']['seconds'])}{skipped} "
+            f"| {job} | {thinned} |"
         )
     lines += ["", "Stages of the incremental run (median seconds of step time):", ""]
     stages = sorted({stage for r in results for stage in r["summary"]["incremental"]["stages"]})
@@ -186,7 +197,8 @@ def markdown(results: list[dict]) -> str:
         "",
         f"- Incremental run at the largest scale: {share:.0%} of a full run (target ≤ {TARGET_SHARE:.0%}): "
         + ("met." if share <= TARGET_SHARE else "**missed**."),
-        f"- Run with nothing new: at most {nothing:.1f} s (target ≤ {TARGET_NOTHING_NEW_SECONDS:g} s): "
+        f"- Run command with nothing new: at most {nothing:.1f} s, process start included "
+        f"(target ≤ {TARGET_NOTHING_NEW_SECONDS:g} s): "
         + ("met." if nothing <= TARGET_NOTHING_NEW_SECONDS else "**missed**."),
     ]
     return "\n".join(lines)

@@ -2,6 +2,7 @@
 
     python -m bench.tasks generate LANDING SCALE SEED       the sample data
     python -m bench.tasks pipeline LANDING WAREHOUSE [close|reopen YYYY-MM]   a run of `everything`
+    python -m bench.tasks run_command LANDING WAREHOUSE  `python -m cli.run` (DAGSTER_HOME: its instance)
     python -m bench.tasks floor LANDING DATABASE         the same code and SQL, one connection
     python -m bench.tasks pandas LANDING OUT_DIR         vectorized pandas (bench.pandas_baseline)
     python -m bench.tasks polars LANDING OUT_DIR         lazy polars (bench.polars_baseline)
@@ -76,6 +77,28 @@ def pipeline(landing: str, warehouse_dir: str, action: str = "", month: str = ""
         stage = "checks" if is_check else stage_of[event.step_key.split("__")[0]]
         stages[stage] = stages.get(stage, 0.0) + event.event_specific_data.duration_ms / 1000
     return {"seconds": wall, "stages": stages}
+
+
+def run_command(landing: str, warehouse_dir: str) -> dict:
+    """``python -m cli.run`` as cron or a person starts it, in this process (its Dagster
+    instance is ``DAGSTER_HOME``); whether it started a run (it does not when nothing is new)."""
+    import contextlib
+    import io
+
+    from cli.run import main
+
+    os.environ.update(EE_LANDING_DIR=landing, EE_WAREHOUSE_DIR=warehouse_dir)
+    started = time.perf_counter()
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main([])
+    if code != 0:
+        raise SystemExit(f"run command failed:\n{printed.getvalue()[-3000:]}")
+    return {
+        "seconds": time.perf_counter() - started,
+        "stages": {},
+        "started_a_run": not printed.getvalue().startswith("nothing new:"),
+    }
 
 
 def spark_start(master: str) -> dict:
@@ -210,6 +233,7 @@ def ge(warehouse_dir: str, table: str = "account_month_economics") -> dict:
 TASKS = {
     "generate": generate,
     "pipeline": pipeline,
+    "run_command": run_command,
     "floor": floor,
     "pandas": pandas,
     "polars": polars,

@@ -30,6 +30,7 @@ from pathlib import Path
 import duckdb
 from dagster import DagsterInstance, JobDefinition
 
+from assets.automation import EVERYTHING_JOB
 from assets.closing import STEP_NAME as PERIOD_CLOSE_STEP
 from assets.resources import WarehouseResource, warehouse_from_env
 from cli.environment import ENVIRONMENT_HELP
@@ -157,9 +158,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"generating a sample (scale {args.sample_scale}, seed {args.seed}) in {landing}")
         generate(landing, args.sample_scale, args.seed)
 
+    current = None if args.close or args.reopen else warehouse.nothing_to_do()
+    if current is not None:
+        print(
+            f"nothing new: publication {current} is the result of the files in {landing}, this code "
+            "and these settings; no run started (EE_FULL_REBUILD=1 runs every step again)\n"
+            f"published marts: {warehouse.published_db_path} and {warehouse.parquet_dir}/<mart>/\n"
+            f"exec report:     {Path(warehouse.warehouse_dir) / REPORT_DIR / PAGE}"
+        )
+        return 0
+
     from assets.definitions import defs
 
-    job = defs.resolve_job_def("everything")
+    job = defs.resolve_job_def(EVERYTHING_JOB)
     job = job.with_logger_defs({"progress": stage_progress_logger(stage_totals(job))})
     with DagsterInstance.from_config(str(dagster_home())) as instance:
         wait_for_turn(instance)

@@ -49,12 +49,14 @@ from pathlib import Path
 import duckdb
 
 from pipelines.contract import CURRENCIES_TABLE, Column, Table
-from pipelines.landing import LandedFile, table_files
+from pipelines.landing import LandedFile, landing_fingerprint, listing_fingerprint, table_files
 from pipelines.sqlutil import ident, literal, literal_list, transaction
 
 RAW_SCHEMA = "raw"
 QUARANTINE_TABLE = f"{RAW_SCHEMA}.quarantine"
 MANIFEST_TABLE = f"{RAW_SCHEMA}.load_manifest"
+# Each table's files as its last load listed them (pipelines.landing.listing_fingerprint).
+LISTINGS_TABLE = f"{RAW_SCHEMA}.landing_listings"
 LINEAGE_COLUMNS = ("_file", "_row", "_load_id")
 # Names an extra column cannot keep in the raw table: the lineage columns, DuckDB's ``rowid``
 # (a real column of that name would hide the pseudo-column) and the empty name. Such a column
@@ -128,6 +130,9 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection, table: Table) -> None:
     )
     for column in ("file_size", "file_mtime_ns"):  # added later: a manifest of before gets them empty
         con.execute(f"ALTER TABLE {MANIFEST_TABLE} ADD COLUMN IF NOT EXISTS {column} BIGINT")
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {LISTINGS_TABLE} (table_name VARCHAR PRIMARY KEY, listing VARCHAR)"
+    )
 
 
 def _add_new_contract_columns(con: duckdb.DuckDBPyConnection, table: Table) -> None:
@@ -731,6 +736,10 @@ def load_table(
     changed = [f for f in files if f.relative_path not in skipped]
     report.files_skipped = len(unchanged)
     with transaction(con):
+        con.execute(
+            f"INSERT OR REPLACE INTO {LISTINGS_TABLE} VALUES (?, ?)",
+            [table.qualified_name, listing_fingerprint(files)],
+        )
         if touched:
             con.executemany(
                 f"UPDATE {MANIFEST_TABLE} SET file_size = ?, file_mtime_ns = ? WHERE table_name = ? AND _file = ?",
@@ -792,6 +801,18 @@ def _forget_files(con: duckdb.DuckDBPyConnection, table: Table, relative_paths: 
             f"DELETE FROM {bookkeeping} WHERE table_name = ? AND {files}",
             [table.qualified_name, relative_paths],
         )
+
+
+def loaded_landing(con: duckdb.DuckDBPyConnection) -> str:
+    """``pipelines.landing.landing_fingerprint`` of the landing folder as the last load of each
+    table listed it: equal to ``listed_landing`` of the folder while no file was added, changed
+    or removed since."""
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+        LISTINGS_TABLE.split("."),
+    ).fetchone()[0]
+    rows = con.execute(f"SELECT table_name, listing FROM {LISTINGS_TABLE}").fetchall() if exists else []
+    return landing_fingerprint(dict(rows))
 
 
 def manifest_fingerprint(con: duckdb.DuckDBPyConnection) -> str:

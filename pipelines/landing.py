@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from pipelines.contract import Table
+from pipelines.contract import TABLES, Table
 
 EXTRACT_SUFFIXES = (".csv", ".parquet", ".jsonl")
 
@@ -53,3 +53,32 @@ def table_files(landing_dir: Path, table: Table) -> list[LandedFile]:
             LandedFile(path, path.relative_to(landing_dir).as_posix(), stat.st_size, stat.st_mtime_ns)
         )
     return sorted(landed, key=lambda f: f.relative_path.encode())
+
+
+def listing_fingerprint(files: list[LandedFile]) -> str:
+    """A fingerprint of files as listed (path, size, modification time), none of them read: what
+    ingestion trusts to know that a file it loaded is unchanged."""
+    digest = hashlib.sha256()
+    for landed in files:
+        digest.update(f"{landed.relative_path}\0{landed.size}\0{landed.mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+EMPTY_LISTING = listing_fingerprint([])  # a table with no file
+
+
+def landing_fingerprint(listings: dict[str, str]) -> str:
+    """One fingerprint of the landing folder from each contract table's ``listing_fingerprint``
+    ({table's qualified name: listing}); a table missing from ``listings`` counts as no file."""
+    digest = hashlib.sha256()
+    for spec in TABLES:
+        listing = listings.get(spec.qualified_name, EMPTY_LISTING)
+        digest.update(f"{spec.qualified_name}\0{listing}\n".encode())
+    return digest.hexdigest()
+
+
+def listed_landing(landing_dir: Path) -> str:
+    """``landing_fingerprint`` of the landing folder as it is now."""
+    return landing_fingerprint(
+        {t.qualified_name: listing_fingerprint(table_files(landing_dir, t)) for t in TABLES}
+    )

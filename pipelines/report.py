@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.publish import PUBLICATIONS, current_publication, fsync, link_stable_paths
-from pipelines.report_charts import CHARTS
 from pipelines.report_data import Figure, ReportData, read_report_data
 
 REPORT_DIR = "report"  # in a publication folder, and the stable path <warehouse>/report
@@ -74,13 +73,18 @@ def publish_report(warehouse_dir: Path) -> Report:
     )
 
 
+def report_built(folder: Path) -> bool:
+    """Whether the publication in ``folder`` has its report (a build writes it whole or not at all)."""
+    return (folder / REPORT_DIR / PAGE).exists()
+
+
 def build_report(folder: Path) -> bool:
     """Write ``folder/report/`` for the publication in ``folder``, complete or not at all;
     False when it is already there."""
     target = folder / REPORT_DIR
     for leftover in folder.glob(f".{REPORT_DIR}.*.tmp"):  # of a killed build
         shutil.rmtree(leftover, ignore_errors=True)
-    if (target / PAGE).exists():
+    if report_built(folder):
         return False
     temporary = folder / f".{REPORT_DIR}.{uuid.uuid4().hex[:8]}.tmp"
     temporary.mkdir()
@@ -153,6 +157,8 @@ def pct(value) -> str:
 
 
 def chart(name: str, data: ReportData, caption: str) -> str:
+    from pipelines.report_charts import CHARTS  # matplotlib: paid by the report's build only
+
     return f'<figure class="chart" id="chart-{name}">{CHARTS[name](data)}<figcaption>{e(caption)}</figcaption></figure>'
 
 
