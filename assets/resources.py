@@ -18,6 +18,7 @@ from dagster import ConfigurableResource
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
+from pipelines.landing import file_hash
 from pipelines.spark_engine import ENGINES, EngineError, SparkEngine, SparkSettings
 from pipelines.up_to_date import nothing_to_do
 
@@ -123,8 +124,17 @@ class WarehouseResource(ConfigurableResource):
     @property
     def result_settings(self) -> dict[str, str]:
         """The settings a run's result depends on besides its files and code (the rest, threads
-        or memory, change only how fast it comes): part of what a complete run records."""
-        return {"reporting_currency": self.reporting_currency, "engine": self.engine}
+        or memory, change only how fast it comes): part of what a complete run records. The
+        weights file counts by its content, wherever it is."""
+        try:
+            weights = file_hash(Path(self.engagement_weights_file))
+        except OSError:
+            weights = "unreadable"  # never recorded: a run with it fails
+        return {
+            "reporting_currency": self.reporting_currency,
+            "engine": self.engine,
+            "engagement_weights": weights,
+        }
 
     def nothing_to_do(self) -> str | None:
         """The current publication's id when a run now would publish nothing new

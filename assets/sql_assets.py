@@ -117,21 +117,14 @@ def _model_asset(model: SqlModel, keys: dict[str, AssetKey], keeps_changes: bool
             recompute = warehouse.full_rebuild or version is None or built != version
             if recompute:
                 import_in_background()  # its expectation suite will validate the new rows
+                build = incremental.Build(inputs, recorded, built, version, text)
                 with transaction(con):  # the table and its version change together
                     if spark:
                         spark.build_model(con, model, recorded, version)
-                        incremental.built_elsewhere(con, model, recorded, text)
+                        incremental.built_elsewhere(con, model, build)
                     else:
                         refreshed = incremental.refresh(
-                            con,
-                            model,
-                            inputs,
-                            recorded,
-                            built,
-                            version,
-                            text,
-                            keeps_changes,
-                            warehouse.full_rebuild,
+                            con, model, build, keeps_changes, warehouse.full_rebuild
                         )
                     if version is not None:
                         record_version(con, model.relation, version)

@@ -40,6 +40,22 @@ KEYS = "_incremental_keys"
 
 
 @dataclass(frozen=True)
+class Build:
+    """What a model's step knows when it brings the model's table up to date."""
+
+    inputs: dict[str, str]  # each input's name in the SQL: its relation
+    input_versions: dict[str, str | None]  # each input relation: its version now
+    previous_version: str | None  # the table's version before this build (None: never built)
+    version: str | None  # the version it is brought to
+    definition: str  # the model's SQL as its engine runs it
+
+    @property
+    def built_from(self) -> dict[str, str | None]:
+        """What ``meta.built_from`` records of this build: the input versions and the SQL."""
+        return {**self.input_versions, DEFINITION: fingerprint(self.definition)}
+
+
+@dataclass(frozen=True)
 class Refresh:
     mode: str  # "full" or "incremental"
     keys: int | None  # keys recomputed by an incremental build
@@ -115,27 +131,19 @@ def _row_count(con: duckdb.DuckDBPyConnection, relation: str) -> int | None:
 
 
 def refresh(
-    con: duckdb.DuckDBPyConnection,
-    model: SqlModel,
-    inputs: dict[str, str],
-    input_versions: dict[str, str | None],
-    previous_version: str | None,
-    version: str | None,
-    definition: str,
-    keeps_changes: bool,
-    full: bool,
+    con: duckdb.DuckDBPyConnection, model: SqlModel, build: Build, keeps_changes: bool, full: bool
 ) -> Refresh:
-    """Bring ``model`` up to ``version`` (inside the caller's transaction): only the touched
+    """Bring ``model`` up to ``build.version`` (inside the caller's transaction): only the touched
     keys when that is sound and ``full`` is false, else in full. ``keeps_changes``: its changed
     rows are kept (an incremental model's grain check, or another model's ``touched_by``, reads
     them)."""
     use_model_schemas(con)
     then = built_from(con, model.relation)
-    same_definition = bool(then) and then.get(DEFINITION) == fingerprint(definition)
-    can_narrow = same_definition and previous_version is not None and not full
-    selects = _touched_keys(con, model, inputs, input_versions, then) if can_narrow else None
+    same_definition = bool(then) and then.get(DEFINITION) == fingerprint(build.definition)
+    can_narrow = same_definition and build.previous_version is not None and not full
+    selects = _touched_keys(con, model, build.inputs, build.input_versions, then) if can_narrow else None
     if selects is not None:
-        keys = _build_touched(con, model, inputs[model.incremental.rows_of], selects)
+        keys = _build_touched(con, model, build.inputs[model.incremental.rows_of], selects)
         before, after = "SELECT * FROM _replaced", "SELECT * FROM _recomputed"
         outcome = Refresh("incremental", keys)
     else:
@@ -149,21 +157,20 @@ def refresh(
             ("SELECT * FROM _replaced", f"SELECT * FROM {model.relation}") if compare else (None, None)
         )
         outcome = Refresh("full", None)
-    if keeps_changes and before and previous_version and version:
-        record_changes(con, model.relation, previous_version, version, symmetric_difference(before, after))
+    if keeps_changes and before and build.previous_version and build.version:
+        changed = symmetric_difference(before, after)
+        record_changes(con, model.relation, build.previous_version, build.version, changed)
     else:
         forget_changes(con, model.relation)
     con.execute("DROP TABLE IF EXISTS _replaced; DROP TABLE IF EXISTS _recomputed")
-    record_built_from(con, model.relation, {**input_versions, DEFINITION: fingerprint(definition)})
+    record_built_from(con, model.relation, build.built_from)
     return outcome
 
 
-def built_elsewhere(
-    con: duckdb.DuckDBPyConnection, model: SqlModel, input_versions: dict[str, str | None], definition: str
-) -> None:
+def built_elsewhere(con: duckdb.DuckDBPyConnection, model: SqlModel, build: Build) -> None:
     """Record a build this module did not make (another engine's): no changeset describes it."""
     forget_changes(con, model.relation)
-    record_built_from(con, model.relation, {**input_versions, DEFINITION: fingerprint(definition)})
+    record_built_from(con, model.relation, build.built_from)
 
 
 def changed_since_passed(

@@ -5,13 +5,14 @@ check is skipped by its data version), yet Dagster still starts each step: about
 process, twice that through the run command, whose instance stores every event. So each run that
 ends complete records what its result was computed from: the landing folder as its ingestion
 listed it (``pipelines.ingest.loaded_landing``), the code (``pipelines.publish.code_version``),
-the settings that change numbers (reporting currency, engine) and the publication it left current,
-with its report built. While the landing folder lists the same files (path, size, modification
-time: the test ingestion itself trusts), the code and the settings are the same and that
-publication is still current, a new run would publish nothing new: the run command and the daily
-schedule then start none. A forced rebuild, a close or a reopen always runs. Only a run of the
-``everything`` job records itself (it runs every step: ingestion has listed every table), and
-not when it closed or reopened a month (the run after it serves the months it froze).
+the settings that change numbers (reporting currency, engine, engagement weights) and the
+publication it left current, with its report built. While the landing folder lists the same
+files (path, size, modification time: the test ingestion itself trusts), the code and the
+settings are the same and that publication is still current, a new run would publish nothing
+new: the run command and the daily schedule then start none. A forced rebuild, a close or a
+reopen always runs. Only a run of the ``everything`` job records itself (it runs every step:
+ingestion has listed every table), and not when it closed or reopened a month (the run after it
+serves the months it froze).
 """
 
 from __future__ import annotations

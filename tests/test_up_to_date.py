@@ -36,7 +36,7 @@ def schedule_tick(warehouse: WarehouseResource) -> RunRequest | SkipReason:
         return daily_schedule(context)
 
 
-def test_nothing_new_starts_no_run_and_a_new_touched_or_resettled_input_starts_one(tmp_path):
+def test_nothing_new_starts_no_run_and_a_touched_or_new_file_starts_one(tmp_path):
     landing, warehouse_dir = tmp_path / "landing", tmp_path / "warehouse"
     write_golden_landing(landing)
     warehouse = WarehouseResource(landing_dir=str(landing), warehouse_dir=str(warehouse_dir))
@@ -48,11 +48,20 @@ def test_nothing_new_starts_no_run_and_a_new_touched_or_resettled_input_starts_o
     skipped = ran(landing, warehouse_dir)
     assert skipped.startswith(f"nothing new: publication {first} is the result of the files in {landing}")
     assert "this run:" not in skipped
-    # Settings that change numbers, or a forced rebuild: there is work to do.
-    assert (
-        WarehouseResource(**{**warehouse.model_dump(), "reporting_currency": "EUR"}).nothing_to_do() is None
-    )
-    assert WarehouseResource(**{**warehouse.model_dump(), "full_rebuild": True}).nothing_to_do() is None
+
+    # Settings that change numbers, or a forced rebuild: there is work to do. The weights file
+    # counts by its content: a copy elsewhere is the same setting, an edited copy is not.
+    def configured(**settings) -> WarehouseResource:
+        return WarehouseResource(**{**warehouse.model_dump(), **settings})
+
+    assert configured(reporting_currency="EUR").nothing_to_do() is None
+    assert configured(full_rebuild=True).nothing_to_do() is None
+    weights = Path(warehouse.engagement_weights_file).read_text()
+    copy = tmp_path / "weights.yml"
+    copy.write_text(weights)
+    assert configured(engagement_weights_file=str(copy)).nothing_to_do() == first
+    copy.write_text(weights + "\n# edited\n")
+    assert configured(engagement_weights_file=str(copy)).nothing_to_do() is None
 
     # A file touched (same content, new time stamp): a run starts, finds nothing changed, and
     # records the new listing; the next one is skipped again.
