@@ -70,13 +70,15 @@ def what_changed(before: Path, after: Path) -> list[dict]:
         ).fetchall()
         for (table,) in tables:
             columns = {c[0] for c in con.execute(f"DESCRIBE a.{table}").fetchall()}
-            spread = ", ".join(
+            spread_over = ", ".join(  # not `spread`: that is the medians helper imported above
                 f"count(DISTINCT {c})" if c in columns else "NULL" for c in ("month", "account_id")
             )
             diff = symmetric_difference(f"FROM a.{table}", f"FROM b.{table}")
-            changed, months, accounts = con.execute(f"SELECT count(*), {spread} FROM ({diff})").fetchone()
+            changed, months, accounts = con.execute(
+                f"SELECT count(*), {spread_over} FROM ({diff})"
+            ).fetchone()
             rows, all_months, all_accounts = con.execute(
-                f"SELECT count(*), {spread} FROM a.{table}"
+                f"SELECT count(*), {spread_over} FROM a.{table}"
             ).fetchone()
             found.append({
                 "table": table, "rows": rows, "changed_rows": changed, "months": months, "all_months": all_months,

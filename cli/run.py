@@ -109,11 +109,19 @@ def print_summary(warehouse: WarehouseResource, seconds: float, evaluations: lis
         f"\n{len(rows)} tables, {sum(r[1] for r in rows):,d} rows loaded, "
         f"{sum(r[2] for r in rows):,d} quarantined; checks passed {passed}, failed "
         f"{len(evaluations) - passed} (non-blocking); publication {publish_id}; {seconds:.1f}s\n"
-        f"published marts: {warehouse.published_db_path} and {warehouse.parquet_dir}/<mart>/\n"
+        f"{published_marts_line(warehouse)}\n"
         f"months:          {months}\n"
         f"check report:    {warehouse.validation_dir / 'index.html'}\n"
-        f"exec report:     {Path(warehouse.warehouse_dir) / REPORT_DIR / PAGE} (open it in a browser)"
+        f"{exec_report_line(warehouse)} (open it in a browser)"
     )
+
+
+def published_marts_line(warehouse: WarehouseResource) -> str:
+    return f"published marts: {warehouse.published_db_path} and {warehouse.parquet_dir}/<mart>/"
+
+
+def exec_report_line(warehouse: WarehouseResource) -> str:
+    return f"exec report:     {Path(warehouse.warehouse_dir) / REPORT_DIR / PAGE}"
 
 
 def stage_totals(job: JobDefinition) -> Counter[str]:
@@ -163,8 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"nothing new: publication {current} is the result of the files in {landing}, this code "
             "and these settings; no run started (EE_FULL_REBUILD=1 runs every step again)\n"
-            f"published marts: {warehouse.published_db_path} and {warehouse.parquet_dir}/<mart>/\n"
-            f"exec report:     {Path(warehouse.warehouse_dir) / REPORT_DIR / PAGE}"
+            f"{published_marts_line(warehouse)}\n{exec_report_line(warehouse)}"
         )
         return 0
 

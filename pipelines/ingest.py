@@ -50,7 +50,7 @@ import duckdb
 
 from pipelines.contract import CURRENCIES_TABLE, Column, Table
 from pipelines.landing import LandedFile, landing_fingerprint, listing_fingerprint, table_files
-from pipelines.sqlutil import ident, literal, literal_list, transaction
+from pipelines.sqlutil import ident, literal, literal_list, table_exists, transaction
 
 RAW_SCHEMA = "raw"
 QUARANTINE_TABLE = f"{RAW_SCHEMA}.quarantine"
@@ -807,10 +807,7 @@ def loaded_landing(con: duckdb.DuckDBPyConnection) -> str:
     """``pipelines.landing.landing_fingerprint`` of the landing folder as the last load of each
     table listed it: equal to ``listed_landing`` of the folder while no file was added, changed
     or removed since."""
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-        LISTINGS_TABLE.split("."),
-    ).fetchone()[0]
+    exists = table_exists(con, LISTINGS_TABLE)
     rows = con.execute(f"SELECT table_name, listing FROM {LISTINGS_TABLE}").fetchall() if exists else []
     return landing_fingerprint(dict(rows))
 

@@ -1,5 +1,5 @@
-"""Quoting for the few SQL statements Python assembles (identifiers and literals only), and
-the one way Python groups statements into a DuckDB transaction."""
+"""Quoting for the few SQL statements Python assembles (identifiers and literals only), the one
+way Python groups statements into a DuckDB transaction, and whether a table exists yet."""
 
 from __future__ import annotations
 
@@ -41,3 +41,13 @@ def literal_list(values) -> str:
 def array_literal(values) -> str:
     """``['a', 'b']::VARCHAR[]``: a DuckDB list of strings."""
     return "[" + ", ".join(literal(v) for v in values) + "]::VARCHAR[]"
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
+    """Whether ``relation`` (``schema.table``) exists: bookkeeping a first run has not written yet."""
+    schema, table = relation.split(".")
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, table]
+        ).fetchone()[0]
+    )

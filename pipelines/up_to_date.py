@@ -26,6 +26,7 @@ from pipelines.ingest import loaded_landing
 from pipelines.landing import listed_landing
 from pipelines.publish import code_version, current_publication
 from pipelines.report import report_built
+from pipelines.sqlutil import table_exists
 from pipelines.versions import META_SCHEMA, ensure_meta
 
 COMPLETE_RUN_TABLE = f"{META_SCHEMA}.complete_run"
@@ -52,11 +53,9 @@ def record_complete_run(
 
 def _recorded(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
     """(publication, inputs) of the last complete run, None when none is recorded."""
-    schema, table = COMPLETE_RUN_TABLE.split(".")
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, table]
-    ).fetchone()[0]
-    return con.execute(f"SELECT publish_id, inputs FROM {COMPLETE_RUN_TABLE}").fetchone() if exists else None
+    if not table_exists(con, COMPLETE_RUN_TABLE):
+        return None
+    return con.execute(f"SELECT publish_id, inputs FROM {COMPLETE_RUN_TABLE}").fetchone()
 
 
 def nothing_to_do(
