@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from assets.resources import WarehouseResource
+from pipelines.sql_models import SQL_DIR, use_model_schemas
 from tests.conftest import materialize_all, query
 from tests.golden_fixture import golden_warehouse
 
@@ -154,6 +155,26 @@ def test_exception_cost_by_category(golden):
         ("A2", "2025-02-01", "reconciliation_break", 1, 20.0, pytest.approx(60.0), 5.0, pytest.approx(65.0)),
         ("unattributed:support", "2025-03-01", "chargeback", 1, 0.0, 0.0, 20.0, 20.0),
     ]
+
+
+def test_the_reconciliation_check_catches_cost_lines_the_mart_got_wrong(golden):
+    """The check recomputes the cost lines from staging on its own: on the fixture it finds
+    nothing; a mart whose infrastructure and processing costs are off (a wrong rule) fails it on
+    exactly those two columns."""
+    check = (SQL_DIR / "checks" / "account_month_economics__reconciles_with_staging.sql").read_text()
+    with golden.connect() as con:
+        use_model_schemas(con)
+        assert con.execute(check).fetchall() == []
+        con.execute("BEGIN")
+        try:
+            con.execute(
+                "UPDATE marts.account_month_economics SET infra_cost = infra_cost + 0.01, "
+                "processing_cost = processing_cost - 1 WHERE account_id = 'A1' AND month = DATE '2025-01-01'"
+            )
+            failing = {row[0] for row in con.execute(check).fetchall()}
+        finally:
+            con.execute("ROLLBACK")
+    assert failing == {"infra_cost", "processing_cost"}
 
 
 def test_dim_account_attribution_and_orphans(golden):

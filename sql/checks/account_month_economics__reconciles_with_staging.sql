@@ -48,17 +48,25 @@ revenue as (
     where statuses.counts_for_revenue
 ),
 
+-- The infrastructure cost of one settled transaction, per day with a rate and a USD rate in
+-- effect: the same for every transaction of the day, so rounded once per day.
+infra_unit_costs as (
+    select infra.rate_date, money(infra.rate * usd.unit_to_reporting) as unit_cost
+    from int_rates_daily as infra
+    inner join usd on usd.rate_date = infra.rate_date
+    where infra.rate_kind = 'infra_per_settled_transaction_usd' and infra.rate * usd.unit_to_reporting is not null
+),
+
 transactions as (
     select
         sum(money(transactions.processing_cost * fx.minor_unit_to_reporting)) as processing_cost,
-        sum(case when transactions.status = 'settled' then money(infra.rate * usd.unit_to_reporting) else 0 end) as infra_cost
+        sum(infra.unit_cost) as infra_cost
     from stg_billing__transactions as transactions
     inner join int_fx_daily as fx on fx.currency = transactions.currency and fx.rate_date = cast(transactions.occurred_at as date)
-    left join int_rates_daily as infra
-        on infra.rate_kind = 'infra_per_settled_transaction_usd' and infra.rate_date = cast(transactions.occurred_at as date)
-    left join usd on usd.rate_date = cast(transactions.occurred_at as date)
+    left join infra_unit_costs as infra
+        on transactions.status = 'settled' and infra.rate_date = cast(transactions.occurred_at as date)
     where transactions.status in ('settled', 'refunded', 'disputed')
-        and (transactions.status <> 'settled' or infra.rate * usd.unit_to_reporting is not null)
+        and (transactions.status <> 'settled' or infra.unit_cost is not null)
 ),
 
 fees as (
