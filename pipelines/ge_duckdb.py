@@ -234,9 +234,7 @@ def validate_suites(
         for suite in suites:
             # BASIC holds what an outcome keeps (observed value, unexpected count and share);
             # SUMMARY's value counts of the unexpected values cost GE a query more per column.
-            result = validator.definition(suite).run(
-                expectation_parameters=parameters, result_format="BASIC"
-            )
+            result = validator.definition(suite).run(expectation_parameters=parameters, result_format="BASIC")
             outcomes.append(
                 SuiteOutcome(
                     suite.name,
