@@ -126,21 +126,26 @@ def _refuse_violations(con: duckdb.DuckDBPyConnection, marts: list[SqlModel]) ->
         )
 
 
+def _holds_email(text: str) -> str:
+    """SQL: the text expression holds an e-mail address. The regular expression runs only on
+    values holding an ``@`` (a cheap test first: most values are ids)."""
+    return f"(contains({text}, '@') AND regexp_matches({text}, {literal(EMAIL)}, 'i'))"
+
+
 def masking(column: str, data_type: str) -> tuple[str, str | None]:
     """(select expression, "this value holds an e-mail address" predicate) for one column.
 
     A text value is replaced whole (a name often sits next to the address); in a JSON, list or
     struct value each string holding an address is, through the value's JSON text, so the rest
-    of the value and its type survive. Values without an address are not touched (exact). The
-    regular expression runs only on values holding an ``@`` (a cheap test first: most are ids).
+    of the value and its type survive. Values without an address are not touched (exact).
     """
     c = ident(column)
     if data_type == "VARCHAR":
-        hit = f"(contains({c}, '@') AND regexp_matches({c}, {literal(EMAIL)}, 'i'))"
+        hit = _holds_email(c)
         return f"CASE WHEN {hit} THEN {literal(REDACTED)} ELSE {c} END AS {c}", hit
     if "VARCHAR" in data_type or "JSON" in data_type:
         text = f"to_json({c})::VARCHAR"
-        hit = f"(contains({text}, '@') AND regexp_matches({text}, {literal(EMAIL)}, 'i'))"
+        hit = _holds_email(text)
         masked = f"regexp_replace({text}, {literal(JSON_STRING_WITH_EMAIL)}, {literal(json.dumps(REDACTED))}, 'gi')::JSON"
         return f"CASE WHEN {hit} THEN CAST({masked} AS {data_type}) ELSE {c} END AS {c}", hit
     return c, None
