@@ -147,9 +147,10 @@ def _model_asset(model: SqlModel, keys: dict[str, AssetKey], keeps_changes: bool
 
 def _grain_sql(model: SqlModel, keys_in: str | None = None) -> str:
     """Up to 10 grain values shared by more than one row; with ``keys_in`` (a table holding the
-    model's unique key), only among the rows of those keys."""
+    incremental model's key, which is part of the grain), only among the rows of those keys."""
     grain = ", ".join(ident(c) for c in model.grain)
-    where = f"WHERE {grain} IN (SELECT {grain} FROM {keys_in}) " if keys_in else ""
+    key = ident(model.incremental.key) if keys_in else ""
+    where = f"WHERE {key} IN (SELECT {key} FROM {keys_in}) " if keys_in else ""
     return f"SELECT {grain}, count(*) AS n FROM {model.relation} {where}GROUP BY ALL HAVING count(*) > 1 ORDER BY n DESC LIMIT 10"
 
 
@@ -273,7 +274,7 @@ def build_sql_definitions(
         name
         for m in models.values()
         if m.incremental
-        for name in (m.name, m.incremental.rows_of, *m.incremental.touched_by)
+        for name in (m.name, *m.incremental.rows_of, *m.incremental.touched_by)
     }
     model_assets = [_model_asset(m, keys, m.name in watched) for m in models.values()]
     checks = [_grain_check(m) for m in models.values() if m.grain]

@@ -3,11 +3,12 @@
 A model whose inputs changed is rebuilt by ``build_model`` unless it declares ``incremental``
 (``pipelines.sql_models.Incremental``) and every input that changed since the model was last
 built left a changeset (``pipelines.changes``) that says which of its keys the change touches.
-Then only those keys are recomputed: the model's own SQL runs with its ``rows_of`` input
-narrowed to the touched keys (a temporary view of the same name, which the search path finds
+Then only those keys are recomputed: the model's own SQL runs with its ``rows_of`` inputs
+narrowed to the touched keys (temporary views of the same names, which the search path finds
 first), the old rows of those keys are deleted and the new ones inserted. Since the SQL is the
-same and each output row depends only on its own ``rows_of`` row and on lookups, the table
-equals the one a full recompute gives (``tests/test_incremental.py`` compares them).
+same and the rows of a key depend only on the ``rows_of`` rows of that key and on lookups, the
+table equals the one a full recompute gives (``tests/test_incremental.py`` and the daily-drops
+test of ``tests/test_reproducibility.py`` compare them).
 
 A model that others read through ``touched_by`` (a lookup such as the FX calendar), and an
 incremental model itself, leave a changeset too: after an incremental build, the rows it
@@ -79,27 +80,25 @@ def _touched_keys(
         if then.get(relation) == input_versions[relation]:
             continue
         changes = changes_since(con, relation, then.get(relation), input_versions[relation])
-        if changes is None or (name != spec.rows_of and name not in spec.touched_by):
+        if changes is None or (name not in spec.rows_of and name not in spec.touched_by):
             return None
         table, rows = changes
         if rows:
             query = (
-                f"SELECT {ident(spec.unique_key)} FROM changed"
-                if name == spec.rows_of
-                else spec.touched_by[name]
+                f"SELECT {ident(spec.key)} FROM changed" if name in spec.rows_of else spec.touched_by[name]
             )
             selects.append((table, query))
     return selects
 
 
 def _build_touched(
-    con: duckdb.DuckDBPyConnection, model: SqlModel, rows_of_relation: str, selects: list[tuple[str, str]]
+    con: duckdb.DuckDBPyConnection, model: SqlModel, inputs: dict[str, str], selects: list[tuple[str, str]]
 ) -> int:
     """Recompute the keys the ``selects`` return (``changed`` in each: its changes table);
     leaves the replaced rows in ``_replaced`` and the new ones in ``_recomputed``; returns how
-    many keys were recomputed."""
+    many keys were recomputed. ``inputs`` maps each input's name to its relation."""
     spec = model.incremental
-    key = ident(spec.unique_key)
+    key = ident(spec.key)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {KEYS} AS SELECT {key} FROM {model.relation} LIMIT 0")
     for table, query in selects:
         con.execute(f"CREATE OR REPLACE TEMP VIEW changed AS SELECT * FROM {table}")
@@ -108,13 +107,15 @@ def _build_touched(
     con.execute(f"CREATE OR REPLACE TEMP TABLE {KEYS} AS SELECT DISTINCT {key} FROM {KEYS}")
     keys = con.execute(f"SELECT count(*) FROM {KEYS}").fetchone()[0]
     touched = f"{key} IN (SELECT {key} FROM {KEYS})"
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {ident(spec.rows_of)} AS SELECT * FROM {rows_of_relation} WHERE {touched}"
-    )
+    for name in spec.rows_of:
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {ident(name)} AS SELECT * FROM {inputs[name]} WHERE {touched}"
+        )
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _recomputed AS {model.sql.strip().rstrip(';')}")
     finally:
-        con.execute(f"DROP VIEW {ident(spec.rows_of)}")
+        for name in spec.rows_of:
+            con.execute(f"DROP VIEW {ident(name)}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _replaced AS SELECT * FROM {model.relation} WHERE {touched}")
     con.execute(f"DELETE FROM {model.relation} WHERE {touched}")
     con.execute(f"INSERT INTO {model.relation} SELECT * FROM _recomputed")
@@ -143,7 +144,7 @@ def refresh(
     can_narrow = same_definition and build.previous_version is not None and not full
     selects = _touched_keys(con, model, build.inputs, build.input_versions, then) if can_narrow else None
     if selects is not None:
-        keys = _build_touched(con, model, build.inputs[model.incremental.rows_of], selects)
+        keys = _build_touched(con, model, build.inputs, selects)
         before, after = "SELECT * FROM _replaced", "SELECT * FROM _recomputed"
         outcome = Refresh("incremental", keys)
     else:

@@ -32,16 +32,18 @@ class Incremental:
     """How a model can be recomputed for some of its rows (``incremental:`` beside the model in
     ``_models.yml``; ``pipelines.incremental`` applies it).
 
-    Each output row is computed from the one row of ``rows_of`` with the same ``unique_key`` (the
-    model's grain) and lookups in the model's other inputs, never from other rows of ``rows_of``.
-    A changed row of ``rows_of`` recomputes its key; a changed row of an input named in
-    ``touched_by`` recomputes the keys its query returns (``changed`` in the query holds that
-    input's changed rows, before and after); a change of any other input recomputes everything.
+    ``key`` is the model's grain (one output row per key: a valued transaction) or a column of it
+    (a partition: every row of an account). The rows of a key are computed from the rows of the
+    ``rows_of`` inputs with the same ``key`` value and lookups in the model's other inputs, never
+    from rows of another key. A changed row of a ``rows_of`` input recomputes its key; a changed
+    row of an input named in ``touched_by`` recomputes the keys its query returns (``changed`` in
+    the query holds that input's changed rows, before and after); a change of any other input
+    recomputes everything.
     """
 
-    unique_key: str
-    rows_of: str
-    touched_by: dict[str, str] = field(default_factory=dict)  # input -> SELECT of unique_key values
+    key: str
+    rows_of: tuple[str, ...]
+    touched_by: dict[str, str] = field(default_factory=dict)  # input -> SELECT of key values
 
 
 @dataclass(frozen=True)
@@ -129,25 +131,34 @@ def load_models(sql_dir: Path, external_tables: dict[str, str]) -> dict[str, Sql
 
 def _check_incremental(model: SqlModel, known: set[str]) -> None:
     """Refuse an ``incremental`` declaration whose narrowing could give other rows than a full
-    recompute: ``rows_of`` is narrowed by a temporary view of the same name, so the model must
-    read it once, by its bare name; every table a ``touched_by`` query reads must exist."""
+    recompute: each ``rows_of`` input is narrowed by a temporary view of the same name, so the
+    model must read it once, by its bare name; every table a ``touched_by`` query reads must
+    exist."""
     spec = model.incremental
-    if not {spec.rows_of, *spec.touched_by} <= set(model.depends_on):
+    if not {*spec.rows_of, *spec.touched_by} <= set(model.depends_on):
         raise ModelError(f"{model.path}: incremental names an input the model does not read")
     for sql in spec.touched_by.values():
         _require_known(model.path, tuple(sorted(referenced_tables(sql, model.path) - {"changed"})), known)
-    tree = sqlglot.parse_one(model.sql, read="duckdb")
-    reads = [t for t in tree.find_all(exp.Table) if t.name == spec.rows_of]
-    if len(reads) != 1 or reads[0].db:
-        raise ModelError(f"{model.path}: an incremental model reads rows_of once, without a schema")
+    tables = list(sqlglot.parse_one(model.sql, read="duckdb").find_all(exp.Table))
+    for name in spec.rows_of:
+        reads = [t for t in tables if t.name == name]
+        if len(reads) != 1 or reads[0].db:
+            raise ModelError(
+                f"{model.path}: an incremental model reads each rows_of input once, without a schema"
+            )
 
 
 def _incremental(path: Path, spec: dict | None, grain: tuple[str, ...]) -> Incremental | None:
     if spec is None:
         return None
-    incremental = Incremental(spec["unique_key"], spec["rows_of"], dict(spec.get("touched_by") or {}))
-    if grain != (incremental.unique_key,):
-        raise ModelError(f"{path}: an incremental model's unique_key must be its grain")
+    rows_of = spec["rows_of"]
+    incremental = Incremental(
+        spec["key"],
+        (rows_of,) if isinstance(rows_of, str) else tuple(rows_of),
+        dict(spec.get("touched_by") or {}),
+    )
+    if incremental.key not in grain:
+        raise ModelError(f"{path}: an incremental model's key must be its grain or a column of it")
     for name, sql in incremental.touched_by.items():
         tables = referenced_tables(sql, path)  # parses it: a broken query fails when loading
         if "changed" not in tables:

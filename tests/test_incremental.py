@@ -220,6 +220,14 @@ def land_changes_of_every_incremental_input(landing: Path) -> None:
     )
 
 
+def assert_as_full_run(daily, full) -> None:
+    """The published marts and every incremental model's table are those of the full run."""
+    assert differences(full, daily) == {}
+    for model in (m for m in sql_models.values() if m.incremental):
+        rows = f"SELECT * FROM {model.relation} ORDER BY ALL"
+        assert query(daily, rows, exact=True) == query(full, rows, exact=True), model.name
+
+
 def transactions_refresh(result) -> dict:
     return materialization_metadata(result, ["intermediate", "int_transactions_valued"])
 
@@ -245,10 +253,7 @@ def test_a_drop_recomputes_only_the_keys_it_touches_and_equals_a_full_run(tmp_pa
     full = golden_warehouse(tmp_path / "full")
     land_changes_of_every_incremental_input(Path(full.landing_dir))
     assert transactions_refresh(materialize_all(full))["recompute"] == "full"
-    assert differences(full, daily) == {}
-    for model in (m for m in sql_models.values() if m.incremental):
-        rows = f"SELECT * FROM {model.relation} ORDER BY {model.incremental.unique_key}"
-        assert query(daily, rows, exact=True) == query(full, rows, exact=True), model.name
+    assert_as_full_run(daily, full)
     moved = "SELECT transaction_id, account_id, status FROM intermediate.int_transactions_valued"
     assert {("T4", "A3", "disputed"), ("T5", "A3", "refunded"), ("T7", "A1", "settled")} <= set(
         query(daily, moved)
@@ -273,3 +278,31 @@ def test_a_change_no_changeset_describes_recomputes_the_transactions_in_full(tmp
     assert query(
         warehouse, "SELECT status FROM intermediate.int_transactions_valued WHERE transaction_id = 'T3'"
     ) == [("settled",)]
+
+
+def land_a_transaction_in_april(landing: Path) -> None:
+    write(landing, "billing/transactions/april/t.csv", TRANSACTIONS_HEADER
+          + "T8,C1,2025-04-02T10:00:00,settled,10000,USD,100,2025-04-02T10:00:00\n")  # fmt: skip
+
+
+def test_a_new_month_recomputes_the_revenue_of_every_line_and_equals_a_full_run(tmp_path):
+    """The reporting period moving from March into April (a transaction of 2 April) brings
+    April's share of the lines whose service runs past March (L3, L14, ...): a change of
+    ``as_of_month`` touches every line of ``int_revenue_by_line_month``, a move within the month
+    none (the other tests)."""
+    daily = golden_warehouse(tmp_path / "daily")
+    materialize_all(daily)
+    lines = query(daily, "SELECT count(*) FROM intermediate.int_invoice_lines_valued")[0][0]
+    april = "SELECT line_item_id FROM intermediate.int_revenue_by_line_month WHERE month = '2025-04-01'"
+    assert query(daily, april) == []
+    land_a_transaction_in_april(Path(daily.landing_dir))
+    refreshed = materialization_metadata(
+        materialize_all(daily), ["intermediate", "int_revenue_by_line_month"]
+    )
+    assert (refreshed["recompute"], refreshed["keys_recomputed"]) == ("incremental", lines)
+    assert {("L3",), ("L14",)} <= set(query(daily, april))
+
+    full = golden_warehouse(tmp_path / "full")
+    land_a_transaction_in_april(Path(full.landing_dir))
+    materialize_all(full)
+    assert_as_full_run(daily, full)

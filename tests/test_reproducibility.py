@@ -75,22 +75,39 @@ def parquet_row_hashes(warehouse: WarehouseResource, mart: str) -> str:
     return f"{rows}:{digest}"
 
 
-def differences(left: WarehouseResource, right: WarehouseResource) -> dict[str, tuple[int, int]]:
-    """Per mart: (rows only left has, rows only right has); empty when identical."""
+def _differences(con: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, tuple[int, int]]:
+    """Per table of both attached databases ``l`` and ``r``: (rows only ``l`` has, rows only
+    ``r`` has), compared with EXCEPT ALL so that duplicates count; empty when identical."""
     found = {}
+    for table in tables:
+        only_left, only_right = (
+            con.execute(f"SELECT count(*) FROM (FROM {a}.{table} EXCEPT ALL FROM {b}.{table})").fetchone()[0]
+            for a, b in (("l", "r"), ("r", "l"))
+        )
+        if only_left or only_right:
+            found[table] = (only_left, only_right)
+    return found
+
+
+def differences(left: WarehouseResource, right: WarehouseResource) -> dict[str, tuple[int, int]]:
+    """Per published mart: (rows only left has, rows only right has); empty when identical."""
     with duckdb.connect() as con:
         con.execute(f"ATTACH '{left.published_db_path}' AS l (READ_ONLY)")
         con.execute(f"ATTACH '{right.published_db_path}' AS r (READ_ONLY)")
-        for mart in published_tables(left):
-            only_left = con.execute(
-                f"SELECT count(*) FROM (FROM l.{mart} EXCEPT ALL FROM r.{mart})"
-            ).fetchone()[0]
-            only_right = con.execute(
-                f"SELECT count(*) FROM (FROM r.{mart} EXCEPT ALL FROM l.{mart})"
-            ).fetchone()[0]
-            if only_left or only_right:
-                found[mart] = (only_left, only_right)
-    return found
+        return _differences(con, published_tables(left))
+
+
+def model_differences(left: WarehouseResource, right: WarehouseResource) -> dict[str, tuple[int, int]]:
+    """The same for every model table of the working databases (intermediate and marts), the
+    incremental models' tables among them."""
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH '{left.working_db_path}' AS l (READ_ONLY)")
+        con.execute(f"ATTACH '{right.working_db_path}' AS r (READ_ONLY)")
+        tables = con.execute(
+            "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE database_name = 'l' "
+            "AND schema_name IN ('intermediate', 'marts') ORDER BY 1"
+        ).fetchall()
+        return _differences(con, [t for (t,) in tables])
 
 
 @pytest.fixture(scope="module")
@@ -141,9 +158,9 @@ def drops_hold_late_invoices_and_deletions(landing: Path) -> tuple[int, int]:
 
 
 def test_daily_drops_one_run_each_publish_the_marts_of_one_full_run(sample, reference, tmp_path):
-    """The incremental path (key merge, versions, reused checks, carried-over marts) on every
-    drop, late re-sent invoices and deletions included, ends where one full run over all files
-    does."""
+    """The incremental path (key merge, versions, incremental models, reused checks, carried-over
+    marts) on every drop, late re-sent invoices and deletions included, ends where one full run
+    over all files does: the published marts, and every model table of the working database."""
     late, deleted = drops_hold_late_invoices_and_deletions(sample)
     assert late > 0 and deleted > 0
     landing, warehouse_dir = tmp_path / "landing", tmp_path / "warehouse"
@@ -151,3 +168,4 @@ def test_daily_drops_one_run_each_publish_the_marts_of_one_full_run(sample, refe
         deliver(sample, landing, through)
         warehouse = publish(landing, warehouse_dir)
     assert_identical(reference, warehouse)
+    assert model_differences(reference, warehouse) == {}

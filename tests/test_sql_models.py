@@ -40,27 +40,27 @@ def test_a_model_reading_an_unknown_table_fails_at_load_with_its_file(tmp_path):
     [
         (
             "select t.id from stg_billing__transactions t",
-            "{unique_key: id, rows_of: stg_billing__charges}",
+            "{key: id, rows_of: stg_billing__charges}",
             "names an input the model does not read",
         ),
         (
             "select a.id from stg_billing__transactions a join stg_billing__transactions b using (id)",
-            "{unique_key: id, rows_of: stg_billing__transactions}",
-            "reads rows_of once, without a schema",
+            "{key: id, rows_of: stg_billing__transactions}",
+            "reads each rows_of input once, without a schema",
         ),
         (
             "select id from staging.stg_billing__transactions",
-            "{unique_key: id, rows_of: stg_billing__transactions}",
-            "reads rows_of once, without a schema",
+            "{key: id, rows_of: stg_billing__transactions}",
+            "reads each rows_of input once, without a schema",
         ),
         (
             "select id from stg_billing__transactions",
-            "{unique_key: other, rows_of: stg_billing__transactions}",
-            "unique_key must be its grain",
+            "{key: other, rows_of: stg_billing__transactions}",
+            "key must be its grain or a column of it",
         ),
         (
             "select t.id from stg_billing__transactions t join int_fx_daily using (id)",
-            "{unique_key: id, rows_of: stg_billing__transactions, touched_by: {int_fx_daily: select id from int_fx_daily}}",
+            "{key: id, rows_of: stg_billing__transactions, touched_by: {int_fx_daily: select id from int_fx_daily}}",
             "touched_by int_fx_daily must read `changed`",
         ),
     ],
