@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import duckdb
 
 from pipelines.changes import changes_since, forget_changes, last_change, record_changes, symmetric_difference
-from pipelines.sql_models import SqlModel, build_model, use_model_schemas
+from pipelines.sql_models import SOURCE_ROW, SqlModel, build_model, use_model_schemas
 from pipelines.sqlutil import ident
 from pipelines.versions import (
     DEFINITION,
@@ -85,7 +85,9 @@ def _touched_keys(
         table, rows = changes
         if rows:
             query = (
-                f"SELECT {ident(spec.key)} FROM changed" if name in spec.rows_of else spec.touched_by[name]
+                f"SELECT {spec.key_of(name)} FROM changed AS {SOURCE_ROW}"
+                if name in spec.rows_of
+                else spec.touched_by[name]
             )
             selects.append((table, query))
     return selects
@@ -109,10 +111,16 @@ def _build_touched(
     touched = f"{key} IN (SELECT {key} FROM {KEYS})"
     for name in spec.rows_of:
         con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {ident(name)} AS SELECT * FROM {inputs[name]} WHERE {touched}"
+            f"CREATE OR REPLACE TEMP VIEW {ident(name)} AS SELECT {SOURCE_ROW}.* FROM {inputs[name]} AS {SOURCE_ROW} "
+            f"WHERE ({spec.key_of(name)}) IN (SELECT {key} FROM {KEYS})"
         )
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _recomputed AS {model.sql.strip().rstrip(';')}")
+        # Inputs read whole (lookups, or facts attributed by a join) may yield rows of other
+        # keys: only the touched keys' rows replace theirs.
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _recomputed AS SELECT * FROM ({model.sql.strip().rstrip(';')}\n) "
+            f"WHERE {touched}"
+        )
     finally:
         for name in spec.rows_of:
             con.execute(f"DROP VIEW {ident(name)}")

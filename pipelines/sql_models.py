@@ -27,6 +27,9 @@ class ModelError(Exception):
     """A model that cannot be part of the graph: the message names its file."""
 
 
+SOURCE_ROW = "source_row"  # the name of an input's row in a ``rows_of`` key expression
+
+
 @dataclass(frozen=True)
 class Incremental:
     """How a model can be recomputed for some of its rows (``incremental:`` beside the model in
@@ -34,16 +37,22 @@ class Incremental:
 
     ``key`` is the model's grain (one output row per key: a valued transaction) or a column of it
     (a partition: every row of an account). The rows of a key are computed from the rows of the
-    ``rows_of`` inputs with the same ``key`` value and lookups in the model's other inputs, never
-    from rows of another key. A changed row of a ``rows_of`` input recomputes its key; a changed
-    row of an input named in ``touched_by`` recomputes the keys its query returns (``changed`` in
-    the query holds that input's changed rows, before and after); a change of any other input
-    recomputes everything.
+    ``rows_of`` inputs with the same key and lookups in the model's other inputs, never from rows
+    of another key. An input row's key is its ``key`` column, or an SQL expression over the row
+    (``source_row``) when the model derives the key (an event's account, or 'unattributed:crm'
+    when its account is unknown). A changed row of a ``rows_of`` input recomputes its key; a
+    changed row of an input named in ``touched_by`` recomputes the keys its query returns
+    (``changed`` in the query holds that input's changed rows, before and after); a change of any
+    other input recomputes everything.
     """
 
     key: str
-    rows_of: tuple[str, ...]
+    rows_of: dict[str, str | None]  # input -> expression of its row's key (None: the key column)
     touched_by: dict[str, str] = field(default_factory=dict)  # input -> SELECT of key values
+
+    def key_of(self, name: str) -> str:
+        """The key of a row of the ``rows_of`` input ``name``, as SQL over ``source_row``."""
+        return self.rows_of[name] or f"{SOURCE_ROW}.{ident(self.key)}"
 
 
 @dataclass(frozen=True)
@@ -132,12 +141,16 @@ def load_models(sql_dir: Path, external_tables: dict[str, str]) -> dict[str, Sql
 def _check_incremental(model: SqlModel, known: set[str]) -> None:
     """Refuse an ``incremental`` declaration whose narrowing could give other rows than a full
     recompute: each ``rows_of`` input is narrowed by a temporary view of the same name, so the
-    model must read it once, by its bare name; every table a ``touched_by`` query reads must
-    exist."""
+    model must read it once, by its bare name; every table a ``touched_by`` query or a key
+    expression reads must exist."""
     spec = model.incremental
     if not {*spec.rows_of, *spec.touched_by} <= set(model.depends_on):
         raise ModelError(f"{model.path}: incremental names an input the model does not read")
-    for sql in spec.touched_by.values():
+    queries = [
+        *spec.touched_by.values(),
+        *(f"SELECT {spec.key_of(name)} FROM changed AS {SOURCE_ROW}" for name in spec.rows_of),
+    ]
+    for sql in queries:
         _require_known(model.path, tuple(sorted(referenced_tables(sql, model.path) - {"changed"})), known)
     tables = list(sqlglot.parse_one(model.sql, read="duckdb").find_all(exp.Table))
     for name in spec.rows_of:
@@ -148,21 +161,28 @@ def _check_incremental(model: SqlModel, known: set[str]) -> None:
             )
 
 
+def _rows_of(spec: str | list | dict) -> dict[str, str | None]:
+    """``rows_of`` as written (an input, a list of inputs, or inputs with key expressions, in a
+    mapping or as single-entry mappings in the list) as {input: key expression or None}."""
+    items = spec if isinstance(spec, list) else [spec]
+    found: dict[str, str | None] = {}
+    for item in items:
+        found.update(item if isinstance(item, dict) else {item: None})
+    return found
+
+
 def _incremental(path: Path, spec: dict | None, grain: tuple[str, ...]) -> Incremental | None:
     if spec is None:
         return None
-    rows_of = spec["rows_of"]
-    incremental = Incremental(
-        spec["key"],
-        (rows_of,) if isinstance(rows_of, str) else tuple(rows_of),
-        dict(spec.get("touched_by") or {}),
-    )
+    incremental = Incremental(spec["key"], _rows_of(spec["rows_of"]), dict(spec.get("touched_by") or {}))
     if incremental.key not in grain:
         raise ModelError(f"{path}: an incremental model's key must be its grain or a column of it")
     for name, sql in incremental.touched_by.items():
         tables = referenced_tables(sql, path)  # parses it: a broken query fails when loading
         if "changed" not in tables:
             raise ModelError(f"{path}: touched_by {name} must read `changed` (its changed rows)")
+    for name in incremental.rows_of:  # a broken key expression fails when loading
+        referenced_tables(f"SELECT {incremental.key_of(name)} FROM changed AS {SOURCE_ROW}", path)
     return incremental
 
 

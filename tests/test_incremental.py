@@ -10,6 +10,7 @@ other marts from the previous one, hard-linked, with the marts a full run gives.
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -196,7 +197,9 @@ def land_changes_of_every_incremental_input(landing: Path) -> None:
     2025-02-11 (T5's day), an EUR rate from 2025-02-03 (T7, invoices I8 and I10), ticket K3
     re-sent as a chargeback (its time entry E4), organization O3 (ticket K4, its entry E5) linked
     to A3, a chargeback unit cost from 2025-03-01 (K5; not K3, of February) and an l1 agent rate
-    from 2025-03-01 (E5, E6)."""
+    from 2025-03-01 (E5, E6), an engagement event V3 of the unknown account A9 (unattributed) and
+    a campaign touch V4 of A1, and the CRM account A9 created (its event V2 leaves
+    'unattributed:crm')."""
     write(landing, "billing/transactions/late/t.csv", TRANSACTIONS_HEADER
           + "T5,C2,2025-02-11T10:00:00,refunded,10000,JPY,200,2025-04-01T00:00:00\n"
           + "T7,C6,2025-02-05T10:00:00,settled,5000,EUR,70,2025-02-05T10:00:00\n")  # fmt: skip
@@ -213,6 +216,13 @@ def land_changes_of_every_incremental_input(landing: Path) -> None:
           "organization_id,name,external_id,updated_at\nO3,Now linked,A3,2025-04-01T00:00:00\n")  # fmt: skip
     write(landing, "finance/exception_unit_costs/late/u.csv",
           "category,effective_from,unit_cost_usd\nchargeback,2025-03-01,25\n")  # fmt: skip
+    write(landing, "crm/engagement_events/late/v.csv",
+          "event_id,account_id,occurred_at,event_type,channel,feature,nps_score,program_id,updated_at\n"
+          "V3,A9,2025-02-06T09:00:00,portal_login,web,,,,2025-02-06T09:00:00\n"
+          "V4,A1,2025-03-03T09:00:00,campaign_touch,email,,,,2025-03-03T09:00:00\n")  # fmt: skip
+    write(landing, "crm/accounts/late/a.csv",
+          "account_id,account_name,industry,country,segment,risk_tier,owner_email,created_at,is_deleted,updated_at\n"
+          "A9,Iota,saas,US,smb,low,,2025-02-01T00:00:00,false,2025-04-01T00:00:00\n")  # fmt: skip
     write(
         landing,
         "finance/agent_costs/late/a.csv",
@@ -244,6 +254,8 @@ def test_a_drop_recomputes_only_the_keys_it_touches_and_equals_a_full_run(tmp_pa
     # K3, K4, K5; E4 (its ticket), E5 (its ticket, its rate) and the orphan E6 (l1 on
     # 2025-03-02: recomputed, and still left out)
     assert keys == {"int_invoices_valued": 3, "int_tickets_valued": 3, "int_time_entries_valued": 3}
+    engaged = materialization_metadata(result, ["intermediate", "int_engagement_by_account_month"])
+    assert engaged["keys_recomputed"] == 3  # A1, A9 and 'unattributed:crm' (A9's event left it)
     narrowed = {name for name, mode in recompute_modes(result).items() if mode == "incremental"}
     assert narrowed == {m.name for m in sql_models.values() if m.incremental}
     grain = [e for e in result.get_asset_check_evaluations() if e.check_name == "grain_is_unique"]
@@ -258,6 +270,11 @@ def test_a_drop_recomputes_only_the_keys_it_touches_and_equals_a_full_run(tmp_pa
     assert {("T4", "A3", "disputed"), ("T5", "A3", "refunded"), ("T7", "A1", "settled")} <= set(
         query(daily, moved)
     )
+    engagement = "SELECT account_id, month, events FROM intermediate.int_engagement_by_account_month"
+    assert {("A9", date(2025, 1, 1), 1), ("A9", date(2025, 2, 1), 1), ("A1", date(2025, 3, 1), 1)} <= set(
+        query(daily, engagement)
+    )
+    assert not [row for row in query(daily, engagement) if row[0] == "unattributed:crm"]
     tickets = "SELECT ticket_id, account_id, unit_cost FROM intermediate.int_tickets_valued"
     assert {("K3", "A2", 20.0), ("K4", "A3", 0.0), ("K5", "unattributed:support", 25.0)} <= set(
         query(daily, tickets)

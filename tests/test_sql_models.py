@@ -63,14 +63,26 @@ def test_a_model_reading_an_unknown_table_fails_at_load_with_its_file(tmp_path):
             "{key: id, rows_of: stg_billing__transactions, touched_by: {int_fx_daily: select id from int_fx_daily}}",
             "touched_by int_fx_daily must read `changed`",
         ),
+        (
+            "select t.id from stg_billing__transactions t",
+            "{key: id, rows_of: {stg_billing__transactions: '(select id from no_such_table)'}}",
+            "reads unknown table",
+        ),
     ],
-    ids=["unknown input", "read twice", "qualified", "key not the grain", "touched_by without changed"],
+    ids=[
+        "unknown input",
+        "read twice",
+        "qualified",
+        "key not the grain",
+        "touched_by without changed",
+        "key expression reads an unknown table",
+    ],  # fmt: skip
 )
 def test_an_incremental_declaration_that_could_give_wrong_rows_is_refused_at_load(
     tmp_path, sql, spec, refusal
 ):
     """Narrowing ``rows_of`` to the touched keys is exact only for a model that reads it once,
-    by the name the temporary view shadows, and whose grain is the key."""
+    by the name the temporary view shadows, and whose grain holds the key."""
     write_model(tmp_path, "intermediate", "int_fx_daily", "select 1 as id")
     write_model(tmp_path, "intermediate", "m", sql)
     (tmp_path / "intermediate" / "_models.yml").write_text(f"m: {{grain: [id], incremental: {spec}}}\n")

@@ -20,9 +20,8 @@ with activity as (
     union all
     select account_id, cast(date_trunc('month', created_at) as date) from int_invoices_valued
     union all
-    select coalesce(accounts.account_id, 'unattributed:crm'), cast(date_trunc('month', events.occurred_at) as date)
-    from stg_crm__engagement_events as events
-    left join stg_crm__accounts as accounts on accounts.account_id = events.account_id
+    -- every month with an engagement event, on the account it counts for
+    select account_id, month from int_engagement_by_account_month
     union all
     select coalesce(accounts.account_id, 'unattributed:crm'), cast(date_trunc('month', enrollments.enrolled_at) as date)
     from stg_crm__program_enrollments as enrollments
