@@ -84,11 +84,7 @@ def _touched_keys(
             return None
         table, rows = changes
         if rows:
-            query = (
-                f"SELECT {spec.key_of(name)} FROM changed AS {SOURCE_ROW}"
-                if name in spec.rows_of
-                else spec.touched_by[name]
-            )
+            query = spec.changed_keys(name) if name in spec.rows_of else spec.touched_by[name]
             selects.append((table, query))
     return selects
 
