@@ -97,12 +97,14 @@ def _build_touched(
     many keys were recomputed. ``inputs`` maps each input's name to its relation."""
     spec = model.incremental
     key = ident(spec.key)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {KEYS} AS SELECT {key} FROM {model.relation} LIMIT 0")
-    for table, query in selects:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW changed AS SELECT * FROM {table}")
-        con.execute(f"INSERT INTO {KEYS} {query}")
-    con.execute("DROP VIEW IF EXISTS changed")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {KEYS} AS SELECT DISTINCT {key} FROM {KEYS}")
+    # One query, each part reading its changes as `changed` (a CTE), made distinct into the
+    # keys table at once: inserting into a temporary table inside the run's transaction lost
+    # the rows once they passed one row group (122,880), and a new month touches millions.
+    parts = [f"SELECT * FROM (SELECT {key} FROM {model.relation} LIMIT 0)"]  # its type when none is touched
+    parts += [f"SELECT * FROM (WITH changed AS (SELECT * FROM {table}) {query})" for table, query in selects]
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {KEYS} AS SELECT DISTINCT {key} FROM ({' UNION ALL '.join(parts)})"
+    )
     keys = con.execute(f"SELECT count(*) FROM {KEYS}").fetchone()[0]
     touched = f"{key} IN (SELECT {key} FROM {KEYS})"
     for name in spec.rows_of:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -169,3 +170,27 @@ def test_daily_drops_one_run_each_publish_the_marts_of_one_full_run(sample, refe
         warehouse = publish(landing, warehouse_dir)
     assert_identical(reference, warehouse)
     assert model_differences(reference, warehouse) == {}
+
+
+def test_the_first_drop_of_a_new_month_publishes_the_marts_of_one_full_run(sample, tmp_path):
+    """A drop dated in the next month moves ``as_of_month``: every line's revenue, every account's
+    MRR, receivables and spine are recomputed by key, a key set far larger than one DuckDB row
+    group. (It once came out empty there: the new month's revenue was missing and the
+    reconciliation check stopped the run.)"""
+    landing = tmp_path / "landing"
+    deliver(sample, landing, DROP_DAYS[-1])
+    publish(landing, tmp_path / "daily")
+    next_month = DROP_DAYS[-1].replace(day=1) + timedelta(days=32)
+    (landing / "billing" / "transactions" / "next-month").mkdir(parents=True)
+    (landing / "billing" / "transactions" / "next-month" / "t.csv").write_text(
+        "transaction_id,customer_id,occurred_at,status,amount,currency,processing_cost,updated_at\n"
+        f"TNEXT,CNEXT,{next_month:%Y-%m}-01T09:00:00,failed,1000,USD,10,{next_month:%Y-%m}-01T09:00:00\n"
+    )
+    daily = publish(landing, tmp_path / "daily")
+    full = publish(landing, tmp_path / "full")
+    with duckdb.connect(str(daily.working_db_path), read_only=True) as con:
+        assert con.execute("SELECT as_of_month FROM intermediate.int_periods").fetchone()[
+            0
+        ] == next_month.replace(day=1)
+    assert_identical(full, daily)
+    assert model_differences(full, daily) == {}
