@@ -137,6 +137,7 @@ def _model_asset(model: SqlModel, keys: dict[str, AssetKey], keeps_changes: bool
                 "recomputed": recompute,
                 **({"recompute": refreshed.mode} if refreshed else {}),
                 **({"keys_recomputed": refreshed.keys} if refreshed and refreshed.keys is not None else {}),
+                **({"recompute_reason": refreshed.reason} if refreshed and refreshed.reason else {}),
                 "engine": warehouse.engine,
             },
             data_version=DataVersion(version) if version else None,

@@ -11,7 +11,11 @@ once from scratch: the history. Then ``--repeats`` rounds of:
    (what a run from the UI or the sensor costs when there is nothing to do);
 4. scale-1-sized drop: a copy of the history's warehouse, the last drop thinned to every
    ``scale``-th row of each file (about the size of scale 1's drop), one run: how a drop of
-   the same size costs on a longer history.
+   the same size costs on a longer history;
+5. first drop of a new month: a copy of the warehouse after the daily run, and one transaction
+   dated the first day of the next month, one run: the reporting period moves, which touches
+   every line's revenue and every account's MRR, receivables and spine (the costliest daily
+   run of a month).
 Each run is its own process (``bench.tasks pipeline``: wall time of the process, imports
 included, and the peak resident set of its process tree, GB = 10^9 bytes). Figures are medians
 [min–max]. Results go to ``bench/results/incremental.json`` and a table into BENCHMARKS.md
@@ -23,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -53,6 +58,18 @@ def land_thinned(files: list[Path], landing: Path, target: Path, every: int) -> 
             header = lines[:1] if path.suffix == ".csv" else []
             destination.write_text("".join(header + lines[len(header) :][::every]))
     return sum((target / p.relative_to(landing)).stat().st_size for p in files)
+
+
+def land_next_month(landing: Path, last_drop: str) -> None:
+    """One failed transaction of an unknown customer, dated the first day of the month after
+    ``last_drop``: it moves the reporting period and adds no money."""
+    first = (date.fromisoformat(last_drop).replace(day=1) + timedelta(days=32)).replace(day=1)
+    folder = landing / "billing" / "transactions" / first.isoformat()
+    folder.mkdir(parents=True)
+    (folder / "next-month.csv").write_text(
+        "transaction_id,customer_id,occurred_at,status,amount,currency,processing_cost,updated_at\n"
+        f"TNEXTMONTH,CNEXTMONTH,{first}T09:00:00,failed,1000,USD,10,{first}T09:00:00\n"
+    )
 
 
 def what_changed(before: Path, after: Path) -> list[dict]:
@@ -103,7 +120,8 @@ def bench_scale(cache: Path, scale: float, repeats: int) -> dict:
     )
 
     runs: dict[str, list[dict]] = {
-        "full": [], "incremental": [], "nothing_new": [], "nothing_new_job": [], "scale_1_sized_drop": []
+        "full": [], "incremental": [], "nothing_new": [], "nothing_new_job": [], "scale_1_sized_drop": [],
+        "new_month": [],
     }  # fmt: skip
     thinned_bytes = 0
     for round_ in range(repeats):
@@ -122,6 +140,14 @@ def bench_scale(cache: Path, scale: float, repeats: int) -> dict:
         shutil.copytree(work / "history", small, symlinks=True)
         thinned_bytes = land_thinned(drop_files, landing, small / "landing", max(1, round(scale)))
         runs["scale_1_sized_drop"].append(measure("pipeline", small / "landing", small / "warehouse"))
+        new_month = work / "new_month"
+        shutil.rmtree(new_month, ignore_errors=True)
+        shutil.copytree(daily / "warehouse", new_month / "warehouse", symlinks=True)
+        for in_drop in (False, True):
+            link_tree(landing, new_month / "landing", in_drop=in_drop, drop_folder=last_drop)
+        land_next_month(new_month / "landing", last_drop)
+        runs["new_month"].append(measure("pipeline", new_month / "landing", new_month / "warehouse"))
+        shutil.rmtree(new_month)  # a warehouse of several GB at scale 10
         print(f"  round {round_ + 1}: " + ", ".join(
             f"{name} {r[-1]['process_seconds']:.1f}s" for name, r in runs.items()
         ), flush=True)  # fmt: skip
@@ -150,8 +176,8 @@ def _figure(s: dict) -> str:
 def markdown(results: list[dict]) -> str:
     lines = [
         "| scale | last drop | full run | incremental run | share of full | nothing new: run command "
-        "| nothing new: job started anyway | drop thinned to scale 1's size |",
-        "|---|---|---|---|---|---|---|---|",
+        "| nothing new: job started anyway | drop thinned to scale 1's size | first drop of a new month |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         s = r["summary"]
@@ -162,10 +188,11 @@ def markdown(results: list[dict]) -> str:
         )  # fmt: skip
         skipped = "" if not r.get("nothing_new_started_a_run") else " (**started a run**)"
         job = _figure(s["nothing_new_job"]["seconds"]) if "nothing_new_job" in s else "–"
+        new_month = _figure(s["new_month"]["seconds"]) if "new_month" in s else "–"
         lines.append(
             f"| {r['scale']:g} | {r['drop_files']} files, {r['drop_bytes'] / 1e6:.1f} MB | {_figure(s['full']['seconds'])} "
             f"| {_figure(s['incremental']['seconds'])} | {share:.0%} | {_figure(s['nothing_new']['seconds'])}{skipped} "
-            f"| {job} | {thinned} |"
+            f"| {job} | {thinned} | {new_month} |"
         )
     lines += ["", "Stages of the incremental run (median seconds of step time):", ""]
     stages = sorted({stage for r in results for stage in r["summary"]["incremental"]["stages"]})

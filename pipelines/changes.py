@@ -42,6 +42,35 @@ def symmetric_difference(before: str, after: str) -> str:
     return f"({before} EXCEPT ALL {after}) UNION ALL ({after} EXCEPT ALL {before})"
 
 
+def differing_by_grain(before: str, after: str, grain: list[str], columns: list[str]) -> str:
+    """The rows, in ``before`` and in ``after`` (two tables with the same ``columns``), of every
+    grain value whose rows differ between them.
+
+    With a unique grain these are exactly ``symmetric_difference``'s rows; a grain value holding
+    more than one row on either side is taken whole (a duplicate stays visible to the grain
+    check). Joining on the grain and comparing rows costs about a quarter of the two EXCEPT ALLs
+    on a table of millions of rows (account_month_economics at scale 10: 0.9 s against 3.9 s
+    with a third of its rows changed), which is what a table rebuilt in full pays to leave a
+    changeset.
+    """
+    on = " AND ".join(f"b.{ident(g)} IS NOT DISTINCT FROM a.{ident(g)}" for g in grain)
+    grain_values = ", ".join(f"coalesce(b.{ident(g)}, a.{ident(g)}) AS {ident(g)}" for g in grain)
+    b_row, a_row = (", ".join(f"{side}.{ident(c)}" for c in columns) for side in ("b", "a"))
+    grouped = ", ".join(ident(g) for g in grain)
+    in_differing = " AND ".join(f"t.{ident(g)} IS NOT DISTINCT FROM d.{ident(g)}" for g in grain)
+    return f"""WITH differing AS (
+    SELECT {grain_values}
+    FROM (SELECT *, true AS _present FROM {before}) AS b
+    FULL JOIN (SELECT *, true AS _present FROM {after}) AS a ON {on}
+    WHERE b._present IS NULL OR a._present IS NULL OR row({b_row}) IS DISTINCT FROM row({a_row})
+    UNION SELECT {grouped} FROM {before} GROUP BY ALL HAVING count(*) > 1
+    UNION SELECT {grouped} FROM {after} GROUP BY ALL HAVING count(*) > 1
+)
+(SELECT t.* FROM {before} AS t SEMI JOIN differing AS d ON {in_differing})
+UNION ALL
+(SELECT t.* FROM {after} AS t SEMI JOIN differing AS d ON {in_differing})"""
+
+
 def record_changes(
     con: duckdb.DuckDBPyConnection, relation: str, from_version: str, to_version: str, rows_sql: str
 ) -> int:

@@ -15,6 +15,11 @@ incremental model itself, leave a changeset too: after an incremental build, the
 replaced and the rows that replaced them; after a full one, the difference with the previous
 table when that had at most ``COMPARED_ROWS_AT_MOST`` rows (else none). An incremental model's
 grain check then looks only at the keys that changed (``changed_since_passed``).
+
+When a change touches most of a large model's keys (the first drop of a month moves the
+reporting period: every line's revenue, every account's MRR), the model is rebuilt in full
+instead: by key, nearly every key costs several times a full build (``FULL_BUILD_SHARE``).
+Both ways give the same table; only the cost differs.
 """
 
 from __future__ import annotations
@@ -23,7 +28,14 @@ from dataclasses import dataclass
 
 import duckdb
 
-from pipelines.changes import changes_since, forget_changes, last_change, record_changes, symmetric_difference
+from pipelines.changes import (
+    changes_since,
+    differing_by_grain,
+    forget_changes,
+    last_change,
+    record_changes,
+    symmetric_difference,
+)
 from pipelines.sql_models import SOURCE_ROW, SqlModel, build_model, use_model_schemas
 from pipelines.sqlutil import ident
 from pipelines.versions import (
@@ -38,6 +50,14 @@ from pipelines.versions import (
 
 COMPARED_ROWS_AT_MOST = 2_000_000  # a larger table rebuilt in full leaves no changeset
 KEYS = "_incremental_keys"
+# A change touching more than this share of a model's keys rebuilds it in full. Measured on the
+# first drop of a month at scale 10, nearly every key touched: int_revenue_by_line_month 9.5 s by
+# key against 1.5 s in full, account_month_economics 8.5 s against 2.9 s, mrr_movements 4.0 s
+# against 1.1 s; a mid-month drop touches about 5 % of the accounts.
+FULL_BUILD_SHARE = 0.2
+# Below this many keys in the table the share says little (one account of three is a third) and
+# either way is cheap: such a model is recomputed by key whatever the share.
+FULL_BUILD_MIN_KEYS = 10_000
 
 
 @dataclass(frozen=True)
@@ -60,6 +80,7 @@ class Build:
 class Refresh:
     mode: str  # "full" or "incremental"
     keys: int | None  # keys recomputed by an incremental build
+    reason: str | None = None  # why a model that could go by key was rebuilt in full
 
 
 def _touched_keys(
@@ -89,14 +110,10 @@ def _touched_keys(
     return selects
 
 
-def _build_touched(
-    con: duckdb.DuckDBPyConnection, model: SqlModel, inputs: dict[str, str], selects: list[tuple[str, str]]
-) -> int:
-    """Recompute the keys the ``selects`` return (``changed`` in each: its changes table);
-    leaves the replaced rows in ``_replaced`` and the new ones in ``_recomputed``; returns how
-    many keys were recomputed. ``inputs`` maps each input's name to its relation."""
-    spec = model.incremental
-    key = ident(spec.key)
+def _collect_keys(con: duckdb.DuckDBPyConnection, model: SqlModel, selects: list[tuple[str, str]]) -> int:
+    """Collect the keys the ``selects`` return (``changed`` in each: its changes table) into the
+    temporary table ``KEYS``; returns how many."""
+    key = ident(model.incremental.key)
     # One query, each part reading its changes as `changed` (a CTE), made distinct into the
     # keys table at once: inserting into a temporary table inside the run's transaction lost
     # the rows once they passed one row group (122,880), and a new month touches millions.
@@ -105,7 +122,25 @@ def _build_touched(
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {KEYS} AS SELECT DISTINCT {key} FROM ({' UNION ALL '.join(parts)})"
     )
-    keys = con.execute(f"SELECT count(*) FROM {KEYS}").fetchone()[0]
+    return con.execute(f"SELECT count(*) FROM {KEYS}").fetchone()[0]
+
+
+def _mostly_touched(con: duckdb.DuckDBPyConnection, model: SqlModel, touched: int) -> str | None:
+    """Why a full build is cheaper than recomputing ``touched`` keys (None: it is not). The
+    table's keys are estimated (HyperLogLog): the choice changes the cost, not the result."""
+    (keys,) = con.execute(
+        f"SELECT approx_count_distinct({ident(model.incremental.key)}) FROM {model.relation}"
+    ).fetchone()
+    if keys < FULL_BUILD_MIN_KEYS or touched <= FULL_BUILD_SHARE * keys:
+        return None
+    return f"the change touches {touched:,} of about {keys:,} keys (more than {FULL_BUILD_SHARE:.0%})"
+
+
+def _build_touched(con: duckdb.DuckDBPyConnection, model: SqlModel, inputs: dict[str, str]) -> None:
+    """Recompute the keys held in ``KEYS``; leaves the replaced rows in ``_replaced`` and the new
+    ones in ``_recomputed``. ``inputs`` maps each input's name to its relation."""
+    spec = model.incremental
+    key = ident(spec.key)
     touched = f"{key} IN (SELECT {key} FROM {KEYS})"
     for name in spec.rows_of:
         con.execute(
@@ -125,8 +160,6 @@ def _build_touched(
     con.execute(f"CREATE OR REPLACE TEMP TABLE _replaced AS SELECT * FROM {model.relation} WHERE {touched}")
     con.execute(f"DELETE FROM {model.relation} WHERE {touched}")
     con.execute(f"INSERT INTO {model.relation} SELECT * FROM _recomputed")
-    con.execute(f"DROP TABLE {KEYS}")
-    return keys
 
 
 def _row_count(con: duckdb.DuckDBPyConnection, relation: str) -> int | None:
@@ -135,6 +168,14 @@ def _row_count(con: duckdb.DuckDBPyConnection, relation: str) -> int | None:
         "SELECT estimated_size FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, name]
     ).fetchone()
     return found[0] if found else None
+
+
+def _compared_with_previous(con: duckdb.DuckDBPyConnection, model: SqlModel) -> str:
+    """SQL of the rows a full rebuild changed: the table against its previous rows (``_replaced``)."""
+    if not model.grain:
+        return symmetric_difference("SELECT * FROM _replaced", f"SELECT * FROM {model.relation}")
+    columns = [r[0] for r in con.execute(f"DESCRIBE {model.relation}").fetchall()]
+    return differing_by_grain("_replaced", model.relation, list(model.grain), columns)
 
 
 def refresh(
@@ -149,9 +190,11 @@ def refresh(
     same_definition = bool(then) and then.get(DEFINITION) == fingerprint(build.definition)
     can_narrow = same_definition and build.previous_version is not None and not full
     selects = _touched_keys(con, model, build.inputs, build.input_versions, then) if can_narrow else None
-    if selects is not None:
-        keys = _build_touched(con, model, build.inputs, selects)
-        before, after = "SELECT * FROM _replaced", "SELECT * FROM _recomputed"
+    keys = _collect_keys(con, model, selects) if selects is not None else None
+    reason = _mostly_touched(con, model, keys) if keys else None
+    if keys is not None and reason is None:
+        _build_touched(con, model, build.inputs)
+        changed = symmetric_difference("SELECT * FROM _replaced", "SELECT * FROM _recomputed")
         outcome = Refresh("incremental", keys)
     else:
         # Compared with the previous table only when its columns are the same (same definition).
@@ -160,16 +203,14 @@ def refresh(
         if compare:
             con.execute(f"CREATE OR REPLACE TEMP TABLE _replaced AS SELECT * FROM {model.relation}")
         build_model(con, model)
-        before, after = (
-            ("SELECT * FROM _replaced", f"SELECT * FROM {model.relation}") if compare else (None, None)
-        )
-        outcome = Refresh("full", None)
-    if keeps_changes and before and build.previous_version and build.version:
-        changed = symmetric_difference(before, after)
+        changed = _compared_with_previous(con, model) if compare else None
+        outcome = Refresh("full", None, reason)
+    if keeps_changes and changed and build.previous_version and build.version:
         record_changes(con, model.relation, build.previous_version, build.version, changed)
     else:
         forget_changes(con, model.relation)
-    con.execute("DROP TABLE IF EXISTS _replaced; DROP TABLE IF EXISTS _recomputed")
+    for table in ("_replaced", "_recomputed", KEYS):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
     record_built_from(con, model.relation, build.built_from)
     return outcome
 

@@ -17,6 +17,8 @@ import duckdb
 import pytest
 
 from assets.definitions import sql_models
+from pipelines import incremental
+from pipelines.changes import differing_by_grain, symmetric_difference
 from pipelines.contract import table
 from pipelines.staging import staging_sql, staging_table_name
 from tests.conftest import forced_rebuild, ingest, materialization_metadata, materialize_all, query, write
@@ -301,11 +303,18 @@ def land_a_transaction_in_april(landing: Path) -> None:
           + "T8,C1,2025-04-02T10:00:00,settled,10000,USD,100,2025-04-02T10:00:00\n")  # fmt: skip
 
 
-def test_a_new_month_recomputes_the_revenue_of_every_line_and_equals_a_full_run(tmp_path):
+@pytest.mark.parametrize("by_key", [True, False], ids=["by-key", "most-keys-touched-in-full"])
+def test_a_new_month_recomputes_the_revenue_of_every_line_and_equals_a_full_run(
+    tmp_path, monkeypatch, by_key
+):
     """The reporting period moving from March into April (a transaction of 2 April) brings
     April's share of the lines whose service runs past March (L3, L14, ...): a change of
     ``as_of_month`` touches every line of ``int_revenue_by_line_month``, a move within the month
-    none (the other tests)."""
+    none (the other tests). Every line is more than ``FULL_BUILD_SHARE`` of the keys: a table of
+    at least ``FULL_BUILD_MIN_KEYS`` keys is then rebuilt in full and says why; the golden
+    fixture's few lines go by key unless that minimum is lowered. Either way: a full run's table."""
+    if not by_key:
+        monkeypatch.setattr(incremental, "FULL_BUILD_MIN_KEYS", 0)
     daily = golden_warehouse(tmp_path / "daily")
     materialize_all(daily)
     lines = query(daily, "SELECT count(*) FROM intermediate.int_invoice_lines_valued")[0][0]
@@ -315,10 +324,39 @@ def test_a_new_month_recomputes_the_revenue_of_every_line_and_equals_a_full_run(
     refreshed = materialization_metadata(
         materialize_all(daily), ["intermediate", "int_revenue_by_line_month"]
     )
-    assert (refreshed["recompute"], refreshed["keys_recomputed"]) == ("incremental", lines)
+    if by_key:
+        assert (refreshed["recompute"], refreshed["keys_recomputed"]) == ("incremental", lines)
+    else:
+        assert refreshed["recompute"] == "full" and "keys_recomputed" not in refreshed
+        assert refreshed["recompute_reason"].startswith(f"the change touches {lines} of about")
     assert {("L3",), ("L14",)} <= set(query(daily, april))
 
     full = golden_warehouse(tmp_path / "full")
     land_a_transaction_in_april(Path(full.landing_dir))
     materialize_all(full)
     assert_as_full_run(daily, full)
+
+
+def test_the_rows_differing_by_grain_are_the_symmetric_difference_and_a_duplicate_is_taken_whole():
+    """A table rebuilt in full leaves as its changeset the rows of the grain values that differ:
+    changed, added and deleted rows, a NULL in the grain or in a value included; with a grain
+    value duplicated, its rows on both sides (the grain check must see the duplicate)."""
+    con = duckdb.connect()
+    columns = "(account_id, month, amount)"
+    con.execute(f"""CREATE TABLE before_rows AS FROM (VALUES ('A1', DATE '2025-01-01', 1.50),
+        ('A1', DATE '2025-02-01', 2.00), ('A2', NULL, 3.00), ('A3', DATE '2025-01-01', NULL),
+        ('A5', DATE '2025-01-01', NULL)) AS t {columns}""")
+    con.execute(f"""CREATE TABLE after_rows AS FROM (VALUES ('A1', DATE '2025-02-01', 2.50),
+        ('A2', NULL, 3.00), ('A3', DATE '2025-01-01', NULL), ('A4', DATE '2025-01-01', 4.00),
+        ('A5', DATE '2025-01-01', 5.00)) AS t {columns}""")
+    by_grain = differing_by_grain(
+        "before_rows", "after_rows", ["account_id", "month"], ["account_id", "month", "amount"]
+    )
+    exact = symmetric_difference("FROM before_rows", "FROM after_rows")
+    rows = con.execute(f"SELECT * FROM ({by_grain}) ORDER BY ALL").fetchall()
+    assert rows == con.execute(f"SELECT * FROM ({exact}) ORDER BY ALL").fetchall()
+    assert sorted({r[0] for r in rows}) == ["A1", "A4", "A5"]  # A1 January deleted, February changed
+
+    con.execute("INSERT INTO after_rows VALUES ('A3', DATE '2025-01-01', NULL)")  # a duplicate
+    rows = con.execute(f"SELECT * FROM ({by_grain}) WHERE account_id = 'A3'").fetchall()
+    assert len(rows) == 3  # A3's row before, and both of its rows after

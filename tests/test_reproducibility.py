@@ -19,8 +19,9 @@ import duckdb
 import pytest
 
 from assets.resources import WarehouseResource
+from pipelines import incremental
 from sample.generate import DROP_DAYS, SNAPSHOT_DAY, generate
-from tests.conftest import materialize_all
+from tests.conftest import materialization_metadata, materialize_all
 
 pytestmark = pytest.mark.slow  # 3 full and 8 daily runs of the scale-1 sample, ~6 min on 2 cores
 
@@ -172,11 +173,17 @@ def test_daily_drops_one_run_each_publish_the_marts_of_one_full_run(sample, refe
     assert model_differences(reference, warehouse) == {}
 
 
-def test_the_first_drop_of_a_new_month_publishes_the_marts_of_one_full_run(sample, tmp_path):
-    """A drop dated in the next month moves ``as_of_month``: every line's revenue, every account's
-    MRR, receivables and spine are recomputed by key, a key set far larger than one DuckDB row
-    group. (It once came out empty there: the new month's revenue was missing and the
+@pytest.mark.parametrize("by_key", [False, True], ids=["most-keys-touched-in-full", "forced-by-key"])
+def test_the_first_drop_of_a_new_month_publishes_the_marts_of_one_full_run(
+    sample, tmp_path, monkeypatch, by_key
+):
+    """A drop dated in the next month moves ``as_of_month``: it touches every line's revenue,
+    every account's MRR, receivables and spine, so those models are rebuilt in full (more than
+    ``FULL_BUILD_SHARE`` of their keys). Forced by key, the key set is far larger than one DuckDB
+    row group. (It once came out empty there: the new month's revenue was missing and the
     reconciliation check stopped the run.)"""
+    if by_key:
+        monkeypatch.setattr(incremental, "FULL_BUILD_MIN_KEYS", float("inf"))
     landing = tmp_path / "landing"
     deliver(sample, landing, DROP_DAYS[-1])
     publish(landing, tmp_path / "daily")
@@ -186,7 +193,10 @@ def test_the_first_drop_of_a_new_month_publishes_the_marts_of_one_full_run(sampl
         "transaction_id,customer_id,occurred_at,status,amount,currency,processing_cost,updated_at\n"
         f"TNEXT,CNEXT,{next_month:%Y-%m}-01T09:00:00,failed,1000,USD,10,{next_month:%Y-%m}-01T09:00:00\n"
     )
-    daily = publish(landing, tmp_path / "daily")
+    daily = WarehouseResource(landing_dir=str(landing), warehouse_dir=str(tmp_path / "daily"))
+    revenue = materialization_metadata(materialize_all(daily), ["intermediate", "int_revenue_by_line_month"])
+    assert revenue["recompute"] == ("incremental" if by_key else "full")
+    assert ("recompute_reason" in revenue) is not by_key
     full = publish(landing, tmp_path / "full")
     with duckdb.connect(str(daily.working_db_path), read_only=True) as con:
         assert con.execute("SELECT as_of_month FROM intermediate.int_periods").fetchone()[
