@@ -9,6 +9,7 @@ reads a table nobody builds fails when the definitions load, naming its file.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from pipelines.sqlutil import ident
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 LAYERS = ("staging", "intermediate", "marts")
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, where PyYAML has it
 
 
 class ModelError(Exception):
@@ -84,10 +86,18 @@ class SqlModel:
         return f"{self.layer}.{self.name}"
 
 
+@functools.lru_cache(maxsize=None)
+def _parsed(sql: str) -> exp.Expression:
+    """The syntax tree of a query, parsed once per process: loading the models reads each
+    incremental model's tables twice, and parsing is most of what loading costs. Callers only
+    read the tree."""
+    return sqlglot.parse_one(sql, read="duckdb")
+
+
 def referenced_tables(sql: str, path: Path) -> set[str]:
     """Names of the tables a SELECT reads, CTE names excluded."""
     try:
-        tree = sqlglot.parse_one(sql, read="duckdb")
+        tree = _parsed(sql)
     except sqlglot.errors.ParseError as error:
         raise ModelError(f"{path}: cannot be parsed: {error}") from error
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
@@ -98,7 +108,7 @@ def _docs(folder: Path) -> dict[str, dict]:
     docs_file = folder / "_models.yml"
     if not docs_file.exists():
         return {}
-    return yaml.safe_load(docs_file.read_text()) or {}
+    return yaml.load(docs_file.read_text(), Loader=SAFE_LOADER) or {}
 
 
 def load_models(sql_dir: Path, external_tables: dict[str, str]) -> dict[str, SqlModel]:
@@ -156,7 +166,7 @@ def _check_incremental(model: SqlModel, known: set[str]) -> None:
     ]
     for sql in queries:
         _require_known(model.path, tuple(sorted(referenced_tables(sql, model.path) - {"changed"})), known)
-    tables = list(sqlglot.parse_one(model.sql, read="duckdb").find_all(exp.Table))
+    tables = list(_parsed(model.sql).find_all(exp.Table))
     for name in spec.rows_of:
         reads = [t for t in tables if t.name == name]
         if len(reads) != 1 or reads[0].db:

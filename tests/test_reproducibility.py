@@ -23,7 +23,7 @@ from pipelines import incremental
 from sample.generate import DROP_DAYS, SNAPSHOT_DAY, generate
 from tests.conftest import materialization_metadata, materialize_all
 
-pytestmark = pytest.mark.slow  # 3 full and 8 daily runs of the scale-1 sample, ~6 min on 2 cores
+pytestmark = pytest.mark.slow  # scale-1 sample: 3 full runs, 8 daily runs, 2 new-month cases of 3 runs
 
 SCALE, SEED = 1.0, 5
 
