@@ -60,9 +60,9 @@ def land_thinned(files: list[Path], landing: Path, target: Path, every: int) -> 
     return sum((target / p.relative_to(landing)).stat().st_size for p in files)
 
 
-def land_next_month(landing: Path, last_drop: str) -> None:
+def land_next_month(landing: Path, last_drop: str) -> date:
     """One failed transaction of an unknown customer, dated the first day of the month after
-    ``last_drop``: it moves the reporting period and adds no money."""
+    ``last_drop``: it moves the reporting period and adds no money. Returns that day."""
     first = (date.fromisoformat(last_drop).replace(day=1) + timedelta(days=32)).replace(day=1)
     folder = landing / "billing" / "transactions" / first.isoformat()
     folder.mkdir(parents=True)
@@ -70,6 +70,7 @@ def land_next_month(landing: Path, last_drop: str) -> None:
         "transaction_id,customer_id,occurred_at,status,amount,currency,processing_cost,updated_at\n"
         f"TNEXTMONTH,CNEXTMONTH,{first}T09:00:00,failed,1000,USD,10,{first}T09:00:00\n"
     )
+    return first
 
 
 def what_changed(before: Path, after: Path) -> list[dict]:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from assets.resources import WarehouseResource
+from bench.incremental import land_next_month
 from pipelines import incremental
 from sample.generate import DROP_DAYS, SNAPSHOT_DAY, generate
 from tests.conftest import materialization_metadata, materialize_all
@@ -187,20 +187,13 @@ def test_the_first_drop_of_a_new_month_publishes_the_marts_of_one_full_run(
     landing = tmp_path / "landing"
     deliver(sample, landing, DROP_DAYS[-1])
     publish(landing, tmp_path / "daily")
-    next_month = DROP_DAYS[-1].replace(day=1) + timedelta(days=32)
-    (landing / "billing" / "transactions" / "next-month").mkdir(parents=True)
-    (landing / "billing" / "transactions" / "next-month" / "t.csv").write_text(
-        "transaction_id,customer_id,occurred_at,status,amount,currency,processing_cost,updated_at\n"
-        f"TNEXT,CNEXT,{next_month:%Y-%m}-01T09:00:00,failed,1000,USD,10,{next_month:%Y-%m}-01T09:00:00\n"
-    )
+    next_month = land_next_month(landing, DROP_DAYS[-1].isoformat())
     daily = WarehouseResource(landing_dir=str(landing), warehouse_dir=str(tmp_path / "daily"))
     revenue = materialization_metadata(materialize_all(daily), ["intermediate", "int_revenue_by_line_month"])
     assert revenue["recompute"] == ("incremental" if by_key else "full")
     assert ("recompute_reason" in revenue) is not by_key
     full = publish(landing, tmp_path / "full")
     with duckdb.connect(str(daily.working_db_path), read_only=True) as con:
-        assert con.execute("SELECT as_of_month FROM intermediate.int_periods").fetchone()[
-            0
-        ] == next_month.replace(day=1)
+        assert con.execute("SELECT as_of_month FROM intermediate.int_periods").fetchone()[0] == next_month
     assert_identical(full, daily)
     assert model_differences(full, daily) == {}
