@@ -130,8 +130,9 @@ def _pending_check(mart: SqlModel) -> AssetChecksDefinition:
     ) -> AssetCheckResult:
         with warehouse.connect() as con:
             result, reused_from = evaluated_once(
-                con, f"{mart.relation}:pending_restatements", definition(query), reads, context.run.run_id,
-                not warehouse.full_rebuild, lambda: closing.pending_restatements(con, mart),
+                con, f"{mart.relation}:pending_restatements", definition(query) + closing.CODE, reads,
+                context.run.run_id,
+                not warehouse.full_rebuild, lambda: closing.pending_restatements(con, mart, warehouse.full_rebuild),
             )  # fmt: skip
         largest = result["largest_money_difference"]
         return AssetCheckResult(
@@ -142,6 +143,7 @@ def _pending_check(mart: SqlModel) -> AssetChecksDefinition:
                 "largest_difference": MetadataValue.float(float(largest)) if largest is not None else "none",
                 "by_column": MetadataValue.json(result["by_column"]),
                 "sample": MetadataValue.json(result["sample"]),
+                "compared": result["compared"],
                 **reused_metadata(reused_from),
             },
         )

@@ -2,13 +2,16 @@
 
     uv run python -m bench.close [--scales 10] [--repeats 3] [--cache bench/.cache]
 
-For each scale (the samples ``bench.run`` caches), the sample without its last daily drop is run
-once from scratch: the history. Then ``--repeats`` rounds of, each run its own process
+For each scale (the samples ``bench.run`` caches), the sample without its last two daily drops
+is run once from scratch: the history. Then ``--repeats`` rounds of, each run its own process
 (``bench.tasks pipeline``; wall time of the process, imports included):
 1. close: a copy of the history, ``close`` of the last complete month (as_of_month − 1);
-2. daily after close: the last drop landed on that warehouse (it re-sends invoices of earlier,
-   now closed, months), one run: closed months served frozen, recomputed and compared;
-3. daily, no close: the same drop on another copy of the history, never closed (the baseline).
+2. daily after close: the next-to-last drop landed on that warehouse (it re-sends invoices of
+   earlier, now closed, months), one run: closed months served frozen, recomputed and compared
+   (the first run after a close copies the frozen rows and compares every closed row);
+3. next daily after close: the last drop, one run: what every later daily run of a closed
+   warehouse pays (the closed rows the drop changed compared again);
+4. the same two drops on another copy of the history, never closed (the baseline).
 The frozen rows are measured on the closed warehouse: rows, and bytes as the publication's own
 Parquet files hold them (the closed months' share of each month-grained mart's file), and the
 working database's copy (``frozen.*``). Results go to ``bench/results/close.json`` and a table
@@ -61,16 +64,17 @@ def frozen_store(warehouse: Path) -> dict:
 
 def bench_scale(cache: Path, scale: float, repeats: int) -> dict:
     landing, _ = sample_landing(cache, scale)
-    last_drop = max(p.name for p in landing.glob("*/*/*") if p.is_dir())
+    *_, next_to_last, last = sorted({p.name for p in landing.glob("*/*/*") if p.is_dir()})
     work = cache / f"scale-{scale:g}" / "close"
     shutil.rmtree(work, ignore_errors=True)
     history = work / "history"
-    link_tree(landing, history / "landing", in_drop=False, drop_folder=last_drop)
+    link_tree(landing, history / "landing", in_drop=False, drop_folder=(next_to_last, last))
     measure("pipeline", history / "landing", history / "warehouse")
     month = f"{last_complete_month(history / 'warehouse'):%Y-%m}"
-    print(f"scale {scale:g}: history run; closing {month}; last drop {last_drop}", flush=True)
+    print(f"scale {scale:g}: history run; closing {month}; drops {next_to_last}, {last}", flush=True)
 
-    runs: dict[str, list[dict]] = {"close": [], "daily_after_close": [], "daily_no_close": []}
+    names = ("close", "daily_after_close", "next_daily_after_close", "daily_no_close", "next_daily_no_close")
+    runs: dict[str, list[dict]] = {name: [] for name in names}
     store = {}
     for round_ in range(repeats):
         for name in ("closed", "open"):
@@ -78,11 +82,15 @@ def bench_scale(cache: Path, scale: float, repeats: int) -> dict:
             shutil.copytree(history, work / name, symlinks=True)  # relative links: the copy is whole
         closed, never = work / "closed", work / "open"
         runs["close"].append(measure("pipeline", closed / "landing", closed / "warehouse", "close", month))
-        link_tree(landing, closed / "landing", in_drop=True, drop_folder=last_drop)
-        runs["daily_after_close"].append(measure("pipeline", closed / "landing", closed / "warehouse"))
-        store = frozen_store(closed / "warehouse")
-        link_tree(landing, never / "landing", in_drop=True, drop_folder=last_drop)
-        runs["daily_no_close"].append(measure("pipeline", never / "landing", never / "warehouse"))
+        for warehouse, first, then in (
+            (closed, "daily_after_close", "next_daily_after_close"),
+            (never, "daily_no_close", "next_daily_no_close"),
+        ):
+            for drop, name in ((next_to_last, first), (last, then)):
+                link_tree(landing, warehouse / "landing", in_drop=True, drop_folder=drop)
+                runs[name].append(measure("pipeline", warehouse / "landing", warehouse / "warehouse"))
+            if warehouse is closed:
+                store = frozen_store(closed / "warehouse")
         print(f"  round {round_ + 1}: " + ", ".join(
             f"{name} {r[-1]['process_seconds']:.1f}s" for name, r in runs.items()
         ) + f"; {store}", flush=True)  # fmt: skip
@@ -102,16 +110,24 @@ def _figure(s: dict) -> str:
 
 def markdown(results: list[dict]) -> str:
     lines = [
-        "| scale | closed through | close run | daily run after the close | same daily run, no close "
-        "| frozen rows | frozen rows as Parquet | pending restatements |",
-        "|---|---|---|---|---|---|---|---|",
+        "| scale | closed through | close run | first daily run after the close | same run, no close "
+        "| next daily run after the close | same run, no close | frozen rows | frozen rows as Parquet "
+        "| pending restatements |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         s = r["summary"]
+        runs = (
+            "close",
+            "daily_after_close",
+            "daily_no_close",
+            "next_daily_after_close",
+            "next_daily_no_close",
+        )
         lines.append(
-            f"| {r['scale']:g} | {r['closed_through']} | {_figure(s['close']['seconds'])} "
-            f"| {_figure(s['daily_after_close']['seconds'])} | {_figure(s['daily_no_close']['seconds'])} "
-            f"| {r['frozen_rows']:,d} | {r['frozen_parquet_bytes'] / 1e6:.1f} MB | {r['pending_restatements']:,d} |"
+            f"| {r['scale']:g} | {r['closed_through']} | "
+            + " | ".join(_figure(s[name]["seconds"]) for name in runs)
+            + f" | {r['frozen_rows']:,d} | {r['frozen_parquet_bytes'] / 1e6:.1f} MB | {r['pending_restatements']:,d} |"
         )
     return "\n".join(lines)
 

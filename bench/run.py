@@ -68,12 +68,11 @@ def summarize(runs: list[dict]) -> dict:
     return {name: spread(values) for name, values in figures.items()}
 
 
-def link_tree(source: Path, target: Path, in_drop: bool, drop_folder: str) -> int:
+def link_tree(source: Path, target: Path, in_drop: bool, drop_folder: str | tuple[str, ...]) -> int:
     """Hard-link (no copy) under ``target`` the files of ``source`` that are (``in_drop``) or are
-    not in the date folder ``drop_folder``; returns how many."""
-    files = [
-        p for p in sorted(source.rglob("*")) if p.is_file() and (p.parent.name == drop_folder) == in_drop
-    ]
+    not in the date folder ``drop_folder`` (or one of several); returns how many."""
+    drops = {drop_folder} if isinstance(drop_folder, str) else set(drop_folder)
+    files = [p for p in sorted(source.rglob("*")) if p.is_file() and (p.parent.name in drops) == in_drop]
     for path in files:
         destination = target / path.relative_to(source)
         destination.parent.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,9 @@ history or the action changed (their version, ``pipelines.versions``).
 
 The publish step then publishes ``served.<mart>`` views (frozen rows for the months served
 frozen, recomputed rows after them) and the two ledger tables (``write_ledger``): every cell of
-a closed month whose recomputed value differs from the frozen one is a restatement.
+a closed month whose recomputed value differs from the frozen one is a restatement. The cells
+that differ are kept between runs (``closing.differences_<mart>``, ``compare_closed_months``): a
+daily run compares again only the rows its changes touched.
 """
 
 from __future__ import annotations
@@ -32,10 +34,18 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.changes import last_change
 from pipelines.publish import PARQUET_DIR, current_publication, masking
 from pipelines.sql_models import SqlModel
 from pipelines.sqlutil import ident, literal, literal_list, transaction
-from pipelines.versions import fingerprint, record_version, versions
+from pipelines.versions import (
+    DEFINITION,
+    built_from,
+    fingerprint,
+    record_built_from,
+    record_version,
+    versions,
+)
 
 ACTIONS = ("close", "reopen")
 MONTH = "month"
@@ -336,7 +346,12 @@ def served_marts(
     return served
 
 
-def differences_sql(mart: SqlModel, through: str) -> str:
+def _row_key(grain: tuple[str, ...]) -> str:
+    """A row's grain as JSON text: how ``restatements`` names the row of a cell."""
+    return "json_object(" + ", ".join(f"{literal(g)}, {ident(g)}" for g in grain) + ")::VARCHAR"
+
+
+def differences_sql(mart: SqlModel, through: str, keys: str | None = None) -> str:
     """The cells of months up to ``through`` (a SQL expression) whose recomputed value differs
     from the frozen one: money by half a cent or more, a ratio by more than 1e-9 of itself, any
     other value at all; a row on one side
@@ -344,17 +359,18 @@ def differences_sql(mart: SqlModel, through: str) -> str:
     closed_value, recomputed_value (as text), difference (recomputed − closed, numeric columns).
 
     The recomputed side is masked as the publication masks it: frozen values are published ones.
+    ``keys`` (a SELECT of grain values, masked) limits both sides to the rows of those keys.
     """
     grain = mart.grain
     compared = [(c, t) for c, t in mart.column_types.items() if c not in grain and c not in NOT_COMPARED]
     recomputed = ", ".join(masking(c, t)[0] for c, t in mart.column_types.items())
-    keys = ", ".join(f"coalesce(f.{ident(g)}, r.{ident(g)}) AS {ident(g)}" for g in grain)
+    coalesced = ", ".join(f"coalesce(f.{ident(g)}, r.{ident(g)}) AS {ident(g)}" for g in grain)
     pairs = ", ".join(
         f"f.{ident(c)} AS {ident('f_' + c)}, r.{ident(c)} AS {ident('r_' + c)}" for c, _ in compared
     )
     sides = "f._row IS NOT DISTINCT FROM r._row AS same_rows"  # FALSE: a row on one side only
     on = " AND ".join(f"f.{ident(g)} IS NOT DISTINCT FROM r.{ident(g)}" for g in grain)
-    row_key = "json_object(" + ", ".join(f"{literal(g)}, {ident(g)}" for g in grain) + ")::VARCHAR"
+    row_key = _row_key(grain)
     cells = []
     for column, data_type in compared:
         old, new = ident("f_" + column), ident("r_" + column)
@@ -374,18 +390,76 @@ def differences_sql(mart: SqlModel, through: str) -> str:
             f"{f'CAST({new} - {old} AS DOUBLE)' if numeric else 'CAST(NULL AS DOUBLE)'} AS difference "
             f"FROM joined WHERE {differs}"
         )
+    frozen = f"SELECT * FROM {FROZEN}.{ident(mart.name)} WHERE {MONTH} <= {through}"
+    recomputed = f"SELECT {recomputed} FROM {mart.relation} WHERE {MONTH} <= {through}"
+    if keys is not None:
+        of_keys = " AND ".join(f"t.{ident(g)} IS NOT DISTINCT FROM k.{ident(g)}" for g in grain)
+        frozen, recomputed = (f"SELECT t.* FROM ({side}) AS t SEMI JOIN ({keys}) AS k ON {of_keys}"
+                              for side in (frozen, recomputed))  # fmt: skip
     return (
-        f"WITH f AS (SELECT *, true AS _row FROM {FROZEN}.{ident(mart.name)} WHERE {MONTH} <= {through}), "
-        f"r AS (SELECT {recomputed}, true AS _row FROM {mart.relation} WHERE {MONTH} <= {through}), "
-        f"joined AS (SELECT {keys}, {sides}, {pairs} FROM f FULL JOIN r ON {on}) " + " UNION ALL ".join(cells)
+        f"WITH f AS (SELECT *, true AS _row FROM ({frozen})), r AS (SELECT *, true AS _row FROM ({recomputed})), "
+        f"joined AS (SELECT {coalesced}, {sides}, {pairs} FROM f FULL JOIN r ON {on}) "
+        + " UNION ALL ".join(cells)
     )
 
 
-def pending_restatements(con: duckdb.DuckDBPyConnection, mart: SqlModel) -> dict:
+def differences_table(mart: SqlModel) -> str:
+    """Where ``compare_closed_months`` keeps the differing cells of ``mart``'s closed months."""
+    return f"{LEDGER}.differences_{mart.name}"  # a relation as meta.versions names it: unquoted
+
+
+def compare_closed_months(con: duckdb.DuckDBPyConnection, mart: SqlModel, rebuild: bool = False) -> str:
+    """Bring ``differences_table(mart)`` (``differences_sql`` through every month closed before
+    this run's action) up to date with the mart and the frozen rows; returns what was compared.
+
+    The pending-restatements check and the publication's ``restatements`` both read it, so the
+    closed months are compared once per run, not once per reader. And only for the rows that
+    changed: when the frozen rows are the ones of the last comparison and the mart's changeset
+    (``pipelines.changes``) leads from the version compared then to the version now, the cells
+    of the changeset's keys are compared again and the others kept, which is what a comparison
+    of every closed month would give (a cell depends on its row's frozen and recomputed values
+    only). Otherwise (the first run after a close or reopen, a mart rebuilt without a changeset,
+    ``rebuild``) every closed month is compared.
+    """
+    table = differences_table(mart)
+    found = versions(con, [mart.relation, STATE_TABLE, table])
+    wanted = {mart.relation: found[mart.relation], STATE_TABLE: found[STATE_TABLE], DEFINITION: CODE}
+    known = None not in wanted.values()
+    before = built_from(con, table) if found[table] is not None and known and not rebuild else {}
+    if before == wanted:
+        return "nothing: unchanged since the last comparison"
+    change = last_change(con, mart.relation)
+    scoped = (
+        before
+        and all(before.get(k) == wanted[k] for k in (STATE_TABLE, DEFINITION))
+        and change is not None
+        and change[:2] == (before.get(mart.relation), wanted[mart.relation])
+    )
+    with transaction(con):  # the cells and what they were compared from change together
+        if scoped:
+            masked = ", ".join(masking(g, mart.column_types[g])[0] for g in mart.grain)
+            keys = f"SELECT DISTINCT {masked} FROM {change[2]}"
+            count = con.execute(f"SELECT count(*) FROM ({keys})").fetchone()[0]
+            con.execute(f"DELETE FROM {table} WHERE row_key IN (SELECT {_row_key(mart.grain)} FROM ({keys}))")
+            con.execute(f"INSERT INTO {table} {differences_sql(mart, COMPARED_THROUGH, keys)}")
+            compared = f"the rows of {count:,} keys changed since the last comparison"
+        else:
+            con.execute(f"CREATE OR REPLACE TABLE {table} AS {differences_sql(mart, COMPARED_THROUGH)}")
+            compared = "every row of the closed months"
+        # Compared from versions unknown (a table built outside the pipeline's bookkeeping):
+        # nothing recorded, so the next run compares every closed month again.
+        record_built_from(con, table, wanted if known else {})
+        if known:
+            record_version(con, table, fingerprint(wanted))
+    return compared
+
+
+def pending_restatements(con: duckdb.DuckDBPyConnection, mart: SqlModel, rebuild: bool = False) -> dict:
     """The restatements the next publication lists as pending for ``mart``: count, cells per
     column, the largest absolute difference of a money cell (minutes, counts and ratios are other
-    units), and a sample."""
-    found = differences_sql(mart, PENDING_THROUGH)
+    units), a sample, and what was compared (``compare_closed_months``)."""
+    compared = compare_closed_months(con, mart, rebuild)
+    found = f"SELECT * FROM {differences_table(mart)} WHERE {MONTH} <= {PENDING_THROUGH}"
     money = literal_list(c for c, t in mart.column_types.items() if t.startswith("DECIMAL"))
     count, largest = con.execute(
         f"SELECT count(*), max(abs(difference)) FILTER (WHERE column_name IN {money}) FROM ({found})"
@@ -398,7 +472,10 @@ def pending_restatements(con: duckdb.DuckDBPyConnection, mart: SqlModel) -> dict
     )
     columns = [d[0] for d in cursor.description]
     sample = [dict(zip(columns, map(str, row))) for row in cursor.fetchall()]
-    return {"count": count, "by_column": by_column, "largest_money_difference": largest, "sample": sample}
+    return {
+        "count": count, "by_column": by_column, "largest_money_difference": largest, "sample": sample,
+        "compared": compared,
+    }  # fmt: skip
 
 
 def write_ledger(con: duckdb.DuckDBPyConnection, marts: list[SqlModel], publish_id: str) -> list[SqlModel]:
@@ -423,7 +500,9 @@ def write_ledger(con: duckdb.DuckDBPyConnection, marts: list[SqlModel], publish_
         f"CREATE OR REPLACE TABLE {PERIOD_CLOSES.relation} AS "
         f"SELECT * FROM {LEDGER}.prior_{PERIOD_CLOSES.name}{event}"
     )
-    found = " UNION ALL ".join(f"({differences_sql(m, COMPARED_THROUGH)})" for m in month_grained(marts))
+    for mart in month_grained(marts):
+        compare_closed_months(con, mart)
+    found = " UNION ALL ".join(f"SELECT * FROM {differences_table(m)}" for m in month_grained(marts))
     same_cell = " AND ".join(f"found.{c} = prior.{c}" for c in RESTATEMENTS.grain)
     con.execute(
         f"""

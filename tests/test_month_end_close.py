@@ -25,11 +25,14 @@ from dagster import AssetSelection, DagsterInstance, materialize
 
 from assets.definitions import all_assets, all_checks, defs, marts
 from assets.settings_tables import CLOSED_MONTH_MRR_KEY, CLOSED_PERIODS_KEY
+from pipelines.changes import symmetric_difference
 from pipelines.closing import (
+    COMPARED_THROUGH,
     NOT_COMPARED,
     ClosingError,
     PeriodAction,
     differences_sql,
+    differences_table,
     month_grained,
     prepare,
 )
@@ -53,9 +56,34 @@ LATE_FILES = {
 }
 
 
+# Later still, for February again: A3's plan line re-sent as signed off (200,000 KRW) and 20 more
+# compliance minutes on A2's ticket K3.
+CORRECTIONS = {
+    "billing/invoice_line_items/correction/l.csv": "line_item_id,invoice_id,type,amount,currency,period_start,"
+    "period_end,proration,description,updated_at\n"
+    "L5,I3,subscription,200000,KRW,2025-02-01,2025-03-01,false,monthly plan,2025-03-25T00:00:00\n",
+    "support/time_entries/correction/t.csv": "time_entry_id,ticket_id,agent_id,agent_tier,minutes,logged_at,"
+    "updated_at\nE8,K3,ag3,compliance,20,2025-02-22T10:00:00,2025-03-25T10:00:00\n",
+}
+
+
 def land_late_files(landing: Path) -> None:
     for path, text in LATE_FILES.items():
         write(landing, path, text)
+
+
+def land_corrections(landing: Path) -> None:
+    for path, text in CORRECTIONS.items():
+        write(landing, path, text)
+
+
+def pending_checks(result) -> dict:
+    """{mart: the run's pending_restatements evaluation}."""
+    return {
+        e.asset_key.path[-1]: e
+        for e in result.get_asset_check_evaluations()
+        if e.check_name == "pending_restatements"
+    }
 
 
 def run(warehouse, action: str = "", month: str = "", reason: str = ""):
@@ -126,15 +154,17 @@ def story(tmp_path_factory) -> dict:
 
     restating_run, truth = land_and_run(land_late_files, warehouse, never_closed)
     restated = publication(warehouse)
-    restated["checks"] = {
-        e.asset_key.path[-1]: e
-        for e in restating_run.get_asset_check_evaluations()
-        if e.check_name == "pending_restatements"
-    }
+    restated["checks"] = pending_checks(restating_run)
     # A plain daily run that changes an open month only (a late March ticket): the pending cells
     # keep the publication that first saw them.
-    _, truth_later = land_and_run(land_a_late_ticket, warehouse, never_closed)
+    land_and_run(land_a_late_ticket, warehouse, never_closed)
     later = publication(warehouse)
+    # February changes again: compared for the changed rows only (the frozen rows are those of
+    # the last comparison); the kept cells must be those a comparison of every row gives.
+    correcting_run, truth_corrected = land_and_run(land_corrections, warehouse, never_closed)
+    corrected = publication(warehouse)
+    corrected["checks"] = pending_checks(correcting_run)
+    corrected["kept_vs_every_row"] = kept_against_every_row(warehouse)
 
     run_ok(forced_rebuild(warehouse))  # a full rebuild still serves the frozen months
     rebuilt_closed = closed(warehouse)
@@ -146,11 +176,25 @@ def story(tmp_path_factory) -> dict:
         "restated": restated,
         "truth": truth,
         "later": later,
-        "truth_later": truth_later,
+        "corrected": corrected,
+        "truth_corrected": truth_corrected,
         "rebuilt_closed": rebuilt_closed,
         "reopened": publication(warehouse),
         "never_closed": never_closed,
     }
+
+
+def kept_against_every_row(warehouse) -> dict[str, int]:
+    """{mart: cells differing between the kept differences (``compare_closed_months``) and a
+    comparison of every row of the closed months, made now}."""
+    with duckdb.connect(str(warehouse.working_db_path), read_only=True) as con:
+        counts = {}
+        for mart in MONTH_GRAINED:
+            kept = f"SELECT * FROM {differences_table(mart)}"
+            every_row = f"SELECT * FROM ({differences_sql(mart, COMPARED_THROUGH)})"
+            sql = f"SELECT count(*) FROM ({symmetric_difference(kept, every_row)})"
+            counts[mart.name] = con.execute(sql).fetchone()[0]
+        return counts
 
 
 def columns(mart) -> list[str]:
@@ -283,6 +327,35 @@ def test_the_pending_restatements_check_warns_with_count_and_largest_difference(
     assert minutes["by_column"].value["agent_minutes"] == 1 and minutes["largest_difference"].value == 120.0
 
 
+def test_late_data_for_a_closed_month_again_is_compared_for_the_changed_rows_only(story):
+    corrected, restated = story["corrected"], story["restated"]
+    expected = expected_restatements(story["signed_off"]["closed"], story["truth_corrected"])
+    assert listed_restatements(corrected["restatements"]) == expected
+    # A3's plan line is back as signed off: its revenue and MRR are no longer restated; A2's
+    # K3 has 60 + 20 compliance minutes (signed off: 20), 180 more exception cost than signed off.
+    assert ("account_month_economics", ("A3", FEBRUARY), "revenue") not in expected
+    assert ("mrr_movements", ("A3", FEBRUARY), "mrr") not in expected
+    assert expected["exception_cost", ("A2", FEBRUARY, "reconciliation_break"), "agent_minutes"] == (
+        20.0,
+        80.0,
+    )
+    assert expected["account_month_economics", ("A2", FEBRUARY), "cost_to_serve"] == (
+        Decimal(65),
+        Decimal(245),
+    )
+    # Cells still pending keep the publication that first saw them.
+    first_seen = {(r[0], r[1], r[2]): r[7] for r in restated["restatements"]}
+    assert all(
+        r[7] == first_seen.get((r[0], r[1], r[2]), corrected["publish_id"]) for r in corrected["restatements"]
+    )
+    # The first run after the close compared every row; this one the changed rows only, and kept
+    # exactly the cells a comparison of every row gives.
+    economics = "account_month_economics"
+    assert restated["checks"][economics].metadata["compared"].value == "every row of the closed months"
+    assert "changed since the last comparison" in corrected["checks"][economics].metadata["compared"].value
+    assert corrected["kept_vs_every_row"] == {m.name: 0 for m in MONTH_GRAINED}
+
+
 def test_the_mrr_bridge_holds_from_the_published_previous_month(story):
     mart = next(m for m in MONTH_GRAINED if m.name == "mrr_movements")
     rows = rows_by_grain(mart, story["restated"]["marts"]["mrr_movements"])
@@ -306,9 +379,9 @@ def test_the_mrr_bridge_holds_from_the_published_previous_month(story):
 
 def test_reopen_publishes_the_recomputed_months_and_applies_the_restatements(story):
     reopened = story["reopened"]
-    assert reopened["marts"] == story["truth_later"]
-    signed_off = listed_restatements(story["restated"]["restatements"])
-    assert listed_restatements(reopened["restatements"]) == signed_off
+    assert reopened["marts"] == story["truth_corrected"]
+    pending = listed_restatements(story["corrected"]["restatements"])
+    assert listed_restatements(reopened["restatements"]) == pending
     assert {(r[7], r[8]) for r in reopened["restatements"]} == {(story["restated"]["publish_id"], "applied")}
 
 
@@ -416,9 +489,11 @@ def test_a_row_on_one_side_only_is_restated_in_every_column_and_tolerances_hold(
             "('moved', '2025-01-01', 1, 0.3000000004)"
         )
         cells = differences_sql(mart, "DATE '2025-01-01'")
-        found = con.execute(
-            f"SELECT row_key, column_name, closed_value, recomputed_value FROM ({cells}) ORDER BY ALL"
-        ).fetchall()
+        found, scoped = (
+            con.execute(f"SELECT row_key, column_name, closed_value, recomputed_value FROM ({sql}) ORDER BY ALL").fetchall()
+            for sql in (cells, differences_sql(mart, "DATE '2025-01-01'", "SELECT * FROM (VALUES ('gone', DATE '2025-01-01'), "
+                        "('moved', DATE '2025-01-01'), ('kept', DATE '2025-01-01')) AS k(account_id, month)"))
+        )  # fmt: skip
     assert found == [
         ('{"account_id":"gone","month":"2025-01-01"}', "amount", "0.000000", None),
         ('{"account_id":"gone","month":"2025-01-01"}', "ratio", None, None),
@@ -426,6 +501,7 @@ def test_a_row_on_one_side_only_is_restated_in_every_column_and_tolerances_hold(
         ('{"account_id":"new","month":"2025-01-01"}', "amount", None, None),
         ('{"account_id":"new","month":"2025-01-01"}', "ratio", None, None),
     ]  # kept's amount moved by less than half a cent, its ratio in the last bit (0.1 + 0.2): not restated
+    assert [row for row in found if "new" not in row[0]] == scoped  # limited to keys: those rows alone
 
 
 def test_a_column_added_after_a_close_is_null_in_the_closed_months(story, tmp_path):
