@@ -177,12 +177,16 @@ def _row_count(con: duckdb.DuckDBPyConnection, relation: str) -> int | None:
     return found[0] if found else None
 
 
-def _compared_with_previous(con: duckdb.DuckDBPyConnection, model: SqlModel) -> str:
-    """SQL of the rows a full rebuild changed: the table against its previous rows (``_replaced``)."""
+def _changed_rows(con: duckdb.DuckDBPyConnection, model: SqlModel, after: str) -> str:
+    """SQL of the rows a build changed: ``after`` (the new rows: the whole table after a full
+    build, ``_recomputed`` after one by key) against the rows it replaced (``_replaced``). By a
+    join on the grain where the model has one: at scale 10 a third of the cost of the two
+    ``EXCEPT ALL``s even on the few hundred thousand rows of the keys a drop touches
+    (``account_month_economics``: 1.6 s of a daily run)."""
     if not model.grain:
-        return symmetric_difference("SELECT * FROM _replaced", f"SELECT * FROM {model.relation}")
+        return symmetric_difference("SELECT * FROM _replaced", f"SELECT * FROM {after}")
     columns = [r[0] for r in con.execute(f"DESCRIBE {model.relation}").fetchall()]
-    return differing_by_grain("_replaced", model.relation, list(model.grain), columns)
+    return differing_by_grain("_replaced", after, list(model.grain), columns)
 
 
 def refresh(
@@ -201,7 +205,7 @@ def refresh(
     reason = _mostly_touched(con, model, keys) if keys else None
     if keys is not None and reason is None:
         _build_touched(con, model, build.inputs)
-        changed = symmetric_difference("SELECT * FROM _replaced", "SELECT * FROM _recomputed")
+        changed = _changed_rows(con, model, "_recomputed")
         outcome = Refresh("incremental", keys)
     else:
         # Compared with the previous table only when its columns are the same (same definition).
@@ -210,7 +214,7 @@ def refresh(
         if compare:
             con.execute(f"CREATE OR REPLACE TEMP TABLE _replaced AS SELECT * FROM {model.relation}")
         build_model(con, model)
-        changed = _compared_with_previous(con, model) if compare else None
+        changed = _changed_rows(con, model, model.relation) if compare else None
         outcome = Refresh("full", None, reason)
     if keeps_changes and changed and build.previous_version and build.version:
         record_changes(con, model.relation, build.previous_version, build.version, changed)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from pipelines.changes import forget_changes, record_changes, symmetric_difference
+from pipelines.changes import differing_by_grain, forget_changes, record_changes
 from pipelines.contract import Table
 from pipelines.ingest import loaded_files, raw_table_name
 from pipelines.sqlutil import ident, transaction
@@ -57,7 +57,7 @@ def staging_sql(table: Table, source: str | None = None) -> str:
     order = "_file DESC, _row DESC"
     if table.has_updated_at:
         order = f"updated_at DESC, {order}"
-    kept = [ident(c) for c in table.column_names if c != "is_deleted"]
+    kept = [ident(c) for c in _contract_columns(table)]
     latest = (
         f"SELECT * FROM {source or raw_table_name(table)} "
         f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) = 1"
@@ -72,8 +72,9 @@ def _staged_files(con: duckdb.DuckDBPyConnection, table: Table) -> dict[str, str
     return dict(con.execute(sql, [table.qualified_name]).fetchall())
 
 
-def _contract_columns(table: Table) -> str:
-    return ", ".join(ident(c) for c in table.column_names if c != "is_deleted")
+def _contract_columns(table: Table) -> list[str]:
+    """The columns a staged table keeps of the contract's (``is_deleted`` is applied, not kept)."""
+    return [c for c in table.column_names if c != "is_deleted"]
 
 
 def _merge(
@@ -93,14 +94,20 @@ def _merge(
     touched = f"EXISTS (SELECT 1 FROM _touched AS k WHERE {match})"
     touched_rows = f"(SELECT * FROM {raw} AS s WHERE {touched})"
     con.execute(f"CREATE OR REPLACE TEMP TABLE _winners AS {staging_sql(table, touched_rows)}")
-    columns = _contract_columns(table)
-    before = f"SELECT {columns} FROM {staged} AS s WHERE {touched}"
-    after = f"SELECT {columns} FROM _winners"
-    changed = record_changes(con, staged, version, next_version, symmetric_difference(before, after)) > 0
+    columns = ", ".join(ident(c) for c in _contract_columns(table))
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _before AS SELECT {columns} FROM {staged} AS s WHERE {touched}"
+    )
+    # The key is the staged table's grain (one row per key): joined on it, not two EXCEPT ALLs.
+    changed_rows = differing_by_grain(
+        "_before", f"(SELECT {columns} FROM _winners)", list(table.primary_key),
+        _contract_columns(table),
+    )  # fmt: skip
+    changed = record_changes(con, staged, version, next_version, changed_rows) > 0
     con.execute(f"DELETE FROM {staged} AS s USING _touched AS k WHERE {match}")
     con.execute(f"INSERT INTO {staged} SELECT * FROM _winners")
     keys_touched = con.execute("SELECT count(*) FROM _touched").fetchone()[0]
-    con.execute("DROP TABLE _touched; DROP TABLE _winners")
+    con.execute("DROP TABLE _touched; DROP TABLE _winners; DROP TABLE _before")
     return keys_touched, changed
 
 
