@@ -50,8 +50,9 @@ def differing_by_grain(before: str, after: str, grain: list[str], columns: list[
     more than one row on either side is taken whole (a duplicate stays visible to the grain
     check). Joining on the grain and comparing rows costs about a quarter of the two EXCEPT ALLs
     on a table of millions of rows (account_month_economics at scale 10: 0.9 s against 3.9 s
-    with a third of its rows changed), which is what a table rebuilt in full pays to leave a
-    changeset.
+    with a third of its rows changed; 0.4 s against 1.6 s on the rows of the accounts a daily
+    drop touches), which is what every build pays to leave a changeset: a staged table's merge,
+    a model's recomputed keys, a table rebuilt in full.
     """
     on = " AND ".join(f"b.{ident(g)} IS NOT DISTINCT FROM a.{ident(g)}" for g in grain)
     grain_values = ", ".join(f"coalesce(b.{ident(g)}, a.{ident(g)}) AS {ident(g)}" for g in grain)
