@@ -5,7 +5,9 @@ March is the month in progress); land three late files that change February: a r
 with another amount (I3 of A3: its monthly plan line 200,000 -> 300,000 KRW), a late time entry
 (40 more compliance minutes on A2's reconciliation-break ticket K3) and a corrected FX rate of a
 closed day (EUR on 2025-02-03: 0.5 -> 0.4 units per USD, A1's February usage invoice I8); publish;
-reopen February; publish. A second warehouse gets the same landing with no close at all: the
+a late March ticket, publish; two more late files for February (A3's plan line re-sent as signed
+off, 20 more minutes on K3), publish (compared for the changed rows only); reopen February;
+publish. A second warehouse gets the same landing with no close at all: the
 recomputed truth. The expected restatements are derived from the two publications in Python, cell
 by cell, not by the SQL under test, and the main cells are worked out by hand.
 """
@@ -143,8 +145,9 @@ def land_and_run(land, warehouse, never_closed):
 
 @pytest.fixture(scope="module")
 def story(tmp_path_factory) -> dict:
-    """Publish, close February, land late files, publish, a plain daily run, a full rebuild,
-    reopen February, publish; and the never-closed warehouse of the same landing."""
+    """Publish, close February, land late files, publish, a plain daily run, more late files for
+    February, a full rebuild, reopen February, publish; and the never-closed warehouse of the
+    same landing."""
     root = tmp_path_factory.mktemp("close")
     warehouse = golden_warehouse(root / "closing")
     never_closed = golden_warehouse(root / "never_closed")
