@@ -437,11 +437,19 @@ def compare_closed_months(con: duckdb.DuckDBPyConnection, mart: SqlModel, rebuil
     )
     with transaction(con):  # the cells and what they were compared from change together
         if scoped:
+            # The changed keys, masked as the frozen (published) rows are: read once, used thrice.
             masked = ", ".join(masking(g, mart.column_types[g])[0] for g in mart.grain)
-            keys = f"SELECT DISTINCT {masked} FROM {change[2]}"
-            count = con.execute(f"SELECT count(*) FROM ({keys})").fetchone()[0]
-            con.execute(f"DELETE FROM {table} WHERE row_key IN (SELECT {_row_key(mart.grain)} FROM ({keys}))")
-            con.execute(f"INSERT INTO {table} {differences_sql(mart, COMPARED_THROUGH, keys)}")
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _changed_keys AS SELECT DISTINCT {masked} FROM {change[2]}"
+            )
+            count = con.execute("SELECT count(*) FROM _changed_keys").fetchone()[0]
+            con.execute(
+                f"DELETE FROM {table} WHERE row_key IN (SELECT {_row_key(mart.grain)} FROM _changed_keys)"
+            )
+            con.execute(
+                f"INSERT INTO {table} {differences_sql(mart, COMPARED_THROUGH, 'SELECT * FROM _changed_keys')}"
+            )
+            con.execute("DROP TABLE _changed_keys")
             compared = f"the rows of {count:,} keys changed since the last comparison"
         else:
             con.execute(f"CREATE OR REPLACE TABLE {table} AS {differences_sql(mart, COMPARED_THROUGH)}")

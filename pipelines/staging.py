@@ -94,15 +94,15 @@ def _merge(
     touched = f"EXISTS (SELECT 1 FROM _touched AS k WHERE {match})"
     touched_rows = f"(SELECT * FROM {raw} AS s WHERE {touched})"
     con.execute(f"CREATE OR REPLACE TEMP TABLE _winners AS {staging_sql(table, touched_rows)}")
-    columns = ", ".join(ident(c) for c in _contract_columns(table))
+    contract = _contract_columns(table)
+    columns = ", ".join(ident(c) for c in contract)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _before AS SELECT {columns} FROM {staged} AS s WHERE {touched}"
     )
     # The key is the staged table's grain (one row per key): joined on it, not two EXCEPT ALLs.
     changed_rows = differing_by_grain(
-        "_before", f"(SELECT {columns} FROM _winners)", list(table.primary_key),
-        _contract_columns(table),
-    )  # fmt: skip
+        "_before", f"(SELECT {columns} FROM _winners)", list(table.primary_key), contract
+    )
     changed = record_changes(con, staged, version, next_version, changed_rows) > 0
     con.execute(f"DELETE FROM {staged} AS s USING _touched AS k WHERE {match}")
     con.execute(f"INSERT INTO {staged} SELECT * FROM _winners")
