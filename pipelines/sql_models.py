@@ -18,7 +18,7 @@ import sqlglot
 import yaml
 from sqlglot import exp
 
-from pipelines.sqlutil import ident
+from pipelines.sqlutil import ident, prepared_once
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 LAYERS = ("staging", "intermediate", "marts")
@@ -321,7 +321,11 @@ def definition(sql: str, engine: str = "duckdb") -> str:
 
 def use_model_schemas(con: duckdb.DuckDBPyConnection) -> None:
     """Let SQL name any model or staged table without a schema (the layers are the search path)
-    and use the macros (``money()``, the rounding rule)."""
+    and use the macros (``money()``, the rounding rule); once per connection."""
+    prepared_once(con, "model_schemas", lambda: _set_model_schemas(con))
+
+
+def _set_model_schemas(con: duckdb.DuckDBPyConnection) -> None:
     for layer in LAYERS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(layer)}")
     con.execute(f"SET search_path = '{','.join(('main', *LAYERS))}'")

@@ -23,6 +23,8 @@ from collections.abc import Callable
 
 import duckdb
 
+from pipelines.sqlutil import prepared_once
+
 META_SCHEMA = "meta"
 VERSIONS_TABLE = f"{META_SCHEMA}.versions"
 CHECK_RESULTS_TABLE = f"{META_SCHEMA}.check_results"
@@ -36,6 +38,11 @@ def fingerprint(*parts: object) -> str:
 
 
 def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
+    """The bookkeeping tables exist (created once per connection: every function here calls this)."""
+    prepared_once(con, META_SCHEMA, lambda: _create_meta(con))
+
+
+def _create_meta(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {META_SCHEMA}")
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {VERSIONS_TABLE} "
