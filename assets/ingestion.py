@@ -22,8 +22,8 @@ from dagster import (
 )
 
 from assets.resources import PLATFORM_OWNER, WAREHOUSE_POOL, WarehouseResource
+from pipelines.background_imports import import_in_background
 from pipelines.contract import CURRENCIES_TABLE, TABLES, Table
-from pipelines.ge_duckdb import import_in_background
 from pipelines.ingest import IngestionError, load_table, raw_table_name, table_totals
 from pipelines.staging import STAGING_SCHEMA, build_staging, staging_table_name
 

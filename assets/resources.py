@@ -95,8 +95,8 @@ class WarehouseResource(ConfigurableResource):
     def setup_for_execution(self, context) -> None:
         """At the start of a run: import the database driver modules Great Expectations shares
         with our connections, before a step may start GE's import in a background thread
-        (``pipelines.ge_duckdb.import_in_background``), so that two threads never import the
-        same module at once. GE itself is imported only by a run that has something to validate.
+        (``pipelines.background_imports``), so that two threads never import the same module at
+        once. GE itself is imported only by a run that has something to validate.
         From here on ``connect`` shares one open database among the run's steps.
         """
         if context.run is None:  # a sensor's or schedule's evaluation, not a run

@@ -25,8 +25,8 @@ from assets.ingestion import staging_key, table_schema
 from assets.resources import WAREHOUSE_POOL, WarehouseResource, engine_from_env
 from assets.settings_tables import EXTERNAL_SETTINGS_TABLES, settings_assets
 from pipelines import incremental
+from pipelines.background_imports import import_in_background
 from pipelines.contract import TABLES
-from pipelines.ge_duckdb import import_in_background
 from pipelines.spark_engine import SparkEngine
 from pipelines.sql_models import (
     SQL_DIR,

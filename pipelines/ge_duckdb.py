@@ -12,53 +12,24 @@ The validation opens its own connection to the working database, with the config
 caller passes (DuckDB requires every connection of a process to a file to be configured alike),
 and closes it before returning.
 
-Great Expectations takes seconds to import (5-8 s on 2 cores): it is not imported when the
-Dagster code location loads (the UI, the sensor and the CLI never pay for it), but by a run, in a
-background thread started with the run (``import_in_background``), while ingestion keeps DuckDB
-busy; the first validation waits for it if it has not finished.
+Great Expectations takes seconds to import: a run imports it in the background
+(``pipelines.background_imports``), and the first validation waits for that import.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from pipelines.background_imports import await_imports
 
 GE_VERSION_SHIMMED = "1.24.1"
 EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
 
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
-
-
-_background_import: threading.Thread | None = None
-
-
-def _import_quietly() -> None:
-    try:
-        import great_expectations  # noqa: F401
-    except Exception:  # noqa: BLE001 - the validation imports it again and reports the error
-        pass
-
-
-def import_in_background() -> None:
-    """Start importing Great Expectations in a daemon thread (once per process).
-
-    The first validation waits for the thread (``_await_import``) before importing it itself, so
-    the two never import the same modules at once; an error of the background import is raised
-    again by the validation's own import.
-    """
-    global _background_import
-    if _background_import is None:
-        _background_import = threading.Thread(target=_import_quietly, name="import-gx", daemon=True)
-        _background_import.start()
-
-
-def _await_import() -> None:
-    if _background_import is not None:
-        _background_import.join()
 
 
 class _DuckDBDialect:
@@ -156,7 +127,7 @@ class _Validator:
     """
 
     def __init__(self, database: Path, config: dict[str, str]) -> None:
-        _await_import()
+        await_imports()
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 

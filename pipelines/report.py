@@ -30,6 +30,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.background_imports import await_imports
 from pipelines.publish import PUBLICATIONS, current_publication, fsync, link_stable_paths
 from pipelines.report_data import Figure, ReportData, read_report_data
 
@@ -157,6 +158,7 @@ def pct(value) -> str:
 
 
 def chart(name: str, data: ReportData, caption: str) -> str:
+    await_imports()  # a run imports matplotlib in the background: never in two threads at once
     from pipelines.report_charts import CHARTS  # matplotlib: paid by the report's build only
 
     return f'<figure class="chart" id="chart-{name}">{CHARTS[name](data)}<figcaption>{e(caption)}</figcaption></figure>'
