@@ -26,7 +26,6 @@ from dagster import (
     asset,
 )
 
-from assets.quality_checks import RUN_FILE, run_report_dir, stamp_published
 from assets.resources import PLATFORM_OWNER, WAREHOUSE_POOL, WarehouseResource
 from assets.settings_tables import CLOSED_PERIODS_KEY
 from pipelines import closing
@@ -34,6 +33,7 @@ from pipelines.ingest import manifest_fingerprint
 from pipelines.publish import CURRENT, PublishError, current_publication, link_stable_paths, publish
 from pipelines.report_data import QUALITY_FILE, quarantine_summary
 from pipelines.sql_models import SqlModel, use_model_schemas
+from pipelines.validation_report import INDEX, RUN_FILE, SUITES_DIR, run_report_dir, stamp_published
 from pipelines.versions import fingerprint, versions
 
 PUBLISHED_KEY = AssetKey(["published", "marts"])
@@ -136,13 +136,20 @@ def into_publication(con, run_folder: Path):
 
 
 def link_current_report(warehouse: WarehouseResource, run_folder: Path, publish_id: str) -> None:
-    """Stamp the run's own report folder and point ``validation/index.html`` at the current
-    publication's report (replacing the old layout's page and per-suite JSON files)."""
+    """Stamp the run's own report folder and point ``validation/index.html`` and the suites'
+    pages beside it (``validation/suites/``) at the current publication's report (replacing the
+    old layout's page and per-suite JSON files)."""
     if (run_folder / RUN_FILE).exists():
         stamp_published(run_folder, publish_id)
     warehouse_dir = Path(warehouse.warehouse_dir)
-    page = warehouse.validation_dir.relative_to(warehouse_dir) / "index.html"
-    link_stable_paths(warehouse_dir, {page.as_posix(): Path("..") / CURRENT / REPORT_DIR / "index.html"})
+    stable = warehouse.validation_dir.relative_to(warehouse_dir)
+    link_stable_paths(
+        warehouse_dir,
+        {
+            (stable / name).as_posix(): Path("..") / CURRENT / REPORT_DIR / name
+            for name in (INDEX, SUITES_DIR)
+        },
+    )
     for legacy in warehouse.validation_dir.glob("*.json"):
         legacy.unlink()
 
@@ -180,7 +187,7 @@ def build_publish_asset(marts: list[SqlModel], check_keys: list[AssetCheckKey]) 
     def published_marts(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
         passed, warned = check_outcomes(context, check_keys)
         require_inputs_built_by_this_run(context, mart_keys)
-        run_folder = run_report_dir(warehouse, context.run.run_id)
+        run_folder = run_report_dir(warehouse.validation_dir, context.run.run_id)
         with warehouse.connect() as con:
             fingerprint = manifest_fingerprint(con)
             use_model_schemas(con)

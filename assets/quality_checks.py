@@ -11,18 +11,16 @@ the UI as checks of its own table: ``expectation_suite`` holds the expectations 
 included; ``expectation_warnings`` holds the ``warning`` (and ``info``) ones and is not blocking (Dagster
 severity WARN). Each expectation's result is in the check's metadata.
 
-A readable HTML report of the run is written to ``<warehouse>/validation/runs/<run_id>/index.html``,
-headed by the Dagster run id, its start time and whether the run published. Only a run that
-publishes gets its report copied into its publication folder, and
+The run's report (``pipelines.validation_report``) is written to
+``<warehouse>/validation/runs/<run_id>/``: GE's Data Docs page of each suite's validation result,
+and an index, all headed by the Dagster run id, its start time and whether the run published.
+Only a run that publishes gets its report copied into its publication folder, and
 ``<warehouse>/validation/index.html`` links to the current publication's report: a failed run's
 page never passes for the description of the published marts.
 """
 
-import html
 import json
-import os
 import re
-import shutil
 from dataclasses import asdict
 from datetime import datetime, timezone
 from importlib.metadata import version
@@ -52,6 +50,7 @@ from pipelines.ge_duckdb import (
     load_suites,
     validate_suites,
 )
+from pipelines.validation_report import describe, write_report
 from pipelines.versions import (
     fingerprint,
     model_version,
@@ -89,118 +88,6 @@ def suite_parameters(warehouse: WarehouseResource) -> dict:
 
 def _uses_parameters(suite: Suite) -> bool:
     return "$PARAMETER" in json.dumps(suite.definition)
-
-
-def _describe(kwargs: dict) -> str:
-    if "column" in kwargs:
-        return kwargs["column"]
-    if "column_list" in kwargs:
-        return ", ".join(kwargs["column_list"])
-    return " ".join(str(kwargs.get("unexpected_rows_query", "")).split())[:120]
-
-
-RUNS_DIR = "runs"
-RUN_FILE = "run.json"
-KEEP_RUN_REPORTS = 20
-
-
-def run_report_dir(warehouse: WarehouseResource, run_id: str) -> Path:
-    """Where a run's results and report are written: ``validation/runs/<run_id>/``."""
-    return warehouse.validation_dir / RUNS_DIR / run_id
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
-
-
-def write_report(
-    warehouse: WarehouseResource, outcomes: list[SuiteOutcome], run_id: str, started_at: datetime
-) -> Path:
-    """Keep the run's result of these suites as JSON and render the run's suites as one page.
-
-    The first suite of a run writes ``run.json`` (not published yet) and prunes the oldest run
-    folders. Returns the page.
-    """
-    folder = run_report_dir(warehouse, run_id)
-    if not folder.exists():
-        folder.mkdir(parents=True)
-        _write_atomically(
-            folder / RUN_FILE,
-            json.dumps({"run_id": run_id, "started_at": started_at.isoformat(), "publish_id": None}),
-        )
-        runs = sorted((p for p in folder.parent.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
-        for old in runs[:-KEEP_RUN_REPORTS]:
-            shutil.rmtree(old, ignore_errors=True)
-    for outcome in outcomes:
-        rows = [
-            {
-                "expectation": o.expectation,
-                "on": _describe(o.kwargs),
-                "success": o.success,
-                "severity": o.severity,
-                "observed": str(o.observed),
-            }
-            for o in outcome.outcomes
-        ]
-        _write_atomically(
-            folder / f"{outcome.suite}.json",
-            json.dumps({"suite": outcome.suite, "relation": outcome.relation, "results": rows}, indent=1),
-        )
-    return render_report(folder)
-
-
-def stamp_published(folder: Path, publish_id: str) -> None:
-    """Record in a run's report folder that the run published ``publish_id``, and re-render."""
-    run = json.loads((folder / RUN_FILE).read_text())
-    _write_atomically(folder / RUN_FILE, json.dumps({**run, "publish_id": publish_id}))
-    render_report(folder)
-
-
-def render_report(folder: Path) -> Path:
-    """``index.html`` of a run's folder: which run, when, published or not, then every suite."""
-    run = json.loads((folder / RUN_FILE).read_text())
-    if run["publish_id"]:
-        status = (
-            f"<p class=published>This run <b>published</b> the marts as publication "
-            f"<b>{html.escape(run['publish_id'])}</b>: these results describe them.</p>"
-        )
-    else:
-        status = (
-            "<p class=unpublished><b>Not published</b> by this run (when this page was written): "
-            "these results do not describe the published marts, whose report is "
-            "<code>&lt;warehouse&gt;/validation/index.html</code>.</p>"
-        )
-    sections = []
-    for path in sorted(folder.glob("*.json")):
-        if path.name == RUN_FILE:
-            continue
-        suite = json.loads(path.read_text())
-        failed = sum(not r["success"] for r in suite["results"])
-        body = "".join(
-            f"<tr class={'ok' if r['success'] else r['severity']}><td>{html.escape(r['expectation'])}</td>"
-            f"<td>{html.escape(r['on'])}</td><td>{html.escape(r['severity'])}</td>"
-            f"<td>{'pass' if r['success'] else 'FAIL'}</td><td>{html.escape(r['observed'])}</td></tr>"
-            for r in suite["results"]
-        )
-        sections.append(
-            f"<h2>{html.escape(suite['suite'])} — {len(suite['results']) - failed}/{len(suite['results'])} passed</h2>"
-            f"<table><tr><th>expectation</th><th>on</th><th>severity</th><th>result</th><th>observed</th></tr>{body}</table>"
-        )
-    page = folder / "index.html"
-    _write_atomically(
-        page,
-        "<!doctype html><meta charset=utf-8><title>Expectation results</title><style>"
-        "body{font-family:sans-serif}td,th{padding:2px 8px;text-align:left}.critical{background:#fcc}"
-        ".warning{background:#ffd}.unpublished{background:#fcc;padding:4px}.published{background:#cfc;padding:4px}</style>"
-        f"<h1>Expectation results of Dagster run {html.escape(run['run_id'])}</h1>"
-        f"<p class=run>Dagster run <code>{html.escape(run['run_id'])}</code>, started {html.escape(run['started_at'])}; "
-        f"page written {datetime.now(timezone.utc).isoformat(timespec='seconds')}.</p>"
-        + status
-        + "".join(sections),
-    )
-    return page
 
 
 def run_started_at(context) -> datetime:
@@ -252,7 +139,7 @@ def _specs(suite: Suite) -> list[AssetCheckSpec]:
 
 def _markdown(outcomes: list[ExpectationOutcome]) -> str:
     return "| expectation | on | result | observed |\n|---|---|---|---|\n" + "\n".join(
-        f"| {o.expectation} | {_describe(o.kwargs).replace('|', '/')} | {'pass' if o.success else 'FAIL'} "
+        f"| {o.expectation} | {describe(o.kwargs).replace('|', '/')} | {'pass' if o.success else 'FAIL'} "
         f"| {str(o.observed).replace('|', '/')[:80]} |"
         for o in outcomes
     )
@@ -308,12 +195,18 @@ def _validated_once(
             else reusable_check_result(con, f"suite:{s.name}", inputs[s.name])
             for s in suites
         }
-    reused = {name: (_outcome_from_json(r[0]), r[1]) for name, r in stored.items() if r is not None}
+    reused = {
+        name: (_outcome_from_json(r[0]), r[1])
+        for name, r in stored.items()
+        if r is not None and r[0].get("ge_result")  # a result kept before pages were rendered: validate again
+    }
     pending = [s for s in suites if s.name not in reused]
     fresh: dict[str, SuiteOutcome] = {}
     if pending:
         parameters = suite_parameters(warehouse) if any(map(_uses_parameters, pending)) else {}
-        validated = validate_suites(warehouse.working_db_path, pending, parameters, warehouse.duckdb_config)
+        validated = validate_suites(
+            warehouse.working_db_path, pending, parameters, warehouse.duckdb_config, context.run.run_id
+        )
         fresh = {s.name: outcome for s, outcome in zip(pending, validated)}
         with warehouse.connect() as con:
             for name, outcome in fresh.items():
@@ -326,7 +219,12 @@ def _validated_once(
 
 
 def _outcome_from_json(data: dict) -> SuiteOutcome:
-    return SuiteOutcome(data["suite"], data["relation"], [ExpectationOutcome(**o) for o in data["outcomes"]])
+    return SuiteOutcome(
+        data["suite"],
+        data["relation"],
+        [ExpectationOutcome(**o) for o in data["outcomes"]],
+        data["ge_result"],
+    )
 
 
 def build_suite_checks(known_assets: set[AssetKey]) -> list[AssetChecksDefinition]:
@@ -351,12 +249,14 @@ def build_suite_checks(known_assets: set[AssetKey]) -> list[AssetChecksDefinitio
             if {AssetCheckKey(_key(s), CHECK_NAME), AssetCheckKey(_key(s), WARNINGS_CHECK_NAME)} & selected
         ]  # fmt: skip
         outcomes, reused_from = _validated_once(context, warehouse, chosen)
-        page = write_report(warehouse, outcomes, context.run.run_id, run_started_at(context))
+        page = write_report(
+            warehouse.validation_dir, outcomes, context.run.run_id, run_started_at(context), reused_from
+        )
         for suite, outcome in zip(chosen, outcomes):
             for o in outcome.outcomes:
                 if not o.success:
                     context.log.warning(
-                        f"{suite.name}: {o.severity} {o.expectation} on {_describe(o.kwargs)} failed "
+                        f"{suite.name}: {o.severity} {o.expectation} on {describe(o.kwargs)} failed "
                         f"(observed {o.observed})"
                     )
             for name, blocking in ((CHECK_NAME, True), (WARNINGS_CHECK_NAME, False)):

@@ -109,6 +109,9 @@ class SuiteOutcome:
     suite: str
     relation: str
     outcomes: list[ExpectationOutcome]
+    # GE's validation result as GE serialises it (``to_json_dict``): its Data Docs page is
+    # rendered from it (``pipelines.validation_report``), also when the outcome is reused.
+    ge_result: dict[str, Any] | None = None
 
     @property
     def success(self) -> bool:
@@ -190,13 +193,21 @@ def _observed(result: Any) -> Any:
 
 
 def validate_suites(
-    database: Path, suites: list[Suite], parameters: dict[str, Any], config: dict[str, str] | None = None
+    database: Path,
+    suites: list[Suite],
+    parameters: dict[str, Any],
+    config: dict[str, str] | None = None,
+    run_name: str | None = None,
 ) -> list[SuiteOutcome]:
     """Validate each suite against its table in ``database``; every expectation runs as SQL.
 
     ``config`` is the DuckDB configuration of the caller's connections to the same file (GE's
-    connections get the same, so both can be open at once).
+    connections get the same, so both can be open at once). ``run_name`` (the Dagster run id)
+    is the run name GE records in its results.
     """
+    await_imports()
+    from great_expectations.core.run_identifier import RunIdentifier
+
     config = config or {}
     key = (database, tuple(sorted(config.items())))
     validator = _VALIDATORS.get(key) or _VALIDATORS.setdefault(key, _Validator(database, config))
@@ -205,7 +216,11 @@ def validate_suites(
         for suite in suites:
             # BASIC holds what an outcome keeps (observed value, unexpected count and share);
             # SUMMARY's value counts of the unexpected values cost GE a query more per column.
-            result = validator.definition(suite).run(expectation_parameters=parameters, result_format="BASIC")
+            result = validator.definition(suite).run(
+                expectation_parameters=parameters,
+                result_format="BASIC",
+                run_id=RunIdentifier(run_name=run_name),
+            )
             outcomes.append(
                 SuiteOutcome(
                     suite.name,
@@ -220,6 +235,7 @@ def validate_suites(
                         )
                         for r in result.results
                     ],
+                    result.to_json_dict(),
                 )
             )
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import duckdb
@@ -45,10 +46,45 @@ def test_the_current_report_is_the_publishing_runs_and_says_so(warehouse, golden
     text = page.read_text()
     assert f"Dagster run <code>{run_id}</code>, started 20" in text
     assert f"<b>published</b> the marts as publication <b>{publish_id}</b>" in text
-    assert "Not published" not in text and text.count("<h2>") == len(load_suites())
+    assert "Not published" not in text and text.count('href="suites/') == len(load_suites())
     run_folder = root / "validation" / "runs" / run_id
     assert json.loads((run_folder / "run.json").read_text())["publish_id"] == publish_id
     assert f"publication <b>{publish_id}</b>" in (run_folder / "index.html").read_text()  # the run's own copy
+
+
+# Every reference a page makes: links, images, scripts, stylesheets, CSS urls.
+REFERENCE = re.compile(r"""\b(?:href|src)\s*=\s*["']?([^"'\s>]+)|url\(\s*["']?([^"')\s]+)""")
+
+
+def references(text: str) -> list[str]:
+    return [a or b for a, b in REFERENCE.findall(text)]
+
+
+def test_each_suite_has_its_great_expectations_page_which_reads_offline(warehouse, golden):
+    """The stable index links GE's Data Docs page of every suite; followed from where a browser
+    opens the index (``<warehouse>/validation/``), each link reaches the current publication's
+    page, headed by the run and the publication, and no page refers to anything outside the
+    report (no script, stylesheet, image or link to a CDN or GE's site)."""
+    _, run_id = golden
+    root = Path(warehouse.warehouse_dir)
+    publish_id = current_publish_id(root)
+    index = root / "validation" / "index.html"
+    suites = {s.name: s for s in load_suites()}
+    links = references(index.read_text())
+    assert sorted(links) == sorted(f"suites/{name}.html" for name in suites)
+    for link in links:
+        page = index.parent / link  # resolved against the stable path, as a browser does
+        assert page.resolve().is_relative_to((root / "current").resolve())
+        text = page.read_text()
+        assert "<script" not in text and "<link" not in text
+        assert [r for r in references(text) if not r.startswith("#")] == ["../index.html"]
+        assert (page.parent / "../index.html").resolve() == index.resolve()
+        # GE's rendering of this suite's validation by this run: its statistics and run name
+        evaluated = re.search(r"Evaluated Expectations</div></td><td[^>]*><div[^>]*>(\d+)<", text)
+        assert evaluated and int(evaluated[1]) == len(suites[link[7:-5]].definition["expectations"])
+        assert re.search(rf"Run Name</div></td><td[^>]*><div[^>]*>{run_id}<", text)
+        assert f"<b>published</b> the marts as publication <b>{publish_id}</b>" in text
+        assert text.index(publish_id) < text.index('id="section-1"')  # the run and publication on top
 
 
 def test_a_failed_run_writes_its_own_page_marked_not_published_and_leaves_the_current_one(warehouse, golden):
@@ -78,6 +114,11 @@ def test_a_run_with_nothing_new_leaves_the_current_report(warehouse, golden):
     assert (root / "validation" / "index.html").read_text() == before
     own = (root / "validation" / "runs" / result.run_id / "index.html").read_text()
     assert "<b>Not published</b>" in own and first_run in before
+    # Nothing changed, so every suite's validation by the first run is reused, and says so.
+    assert own.count(f"<td>{first_run}</td>") == len(load_suites())
+    page = (root / "validation" / "runs" / result.run_id / "suites" / "marts.nps.html").read_text()
+    assert f"unchanged since Dagster run <code>{first_run}</code>" in page
+    assert "<b>Not published</b>" in page
 
 
 def test_a_second_publishing_run_moves_the_current_report(warehouse, golden):
@@ -86,7 +127,9 @@ def test_a_second_publishing_run_moves_the_current_report(warehouse, golden):
     land_a_late_ticket(Path(warehouse.landing_dir))  # something to publish
     result = materialize_all(warehouse)
     text = (root / "validation" / "index.html").read_text()
-    assert result.run_id in text and first_run not in text
+    # Headed by the new run; the first run is named only by suites whose validation is reused.
+    assert f"Dagster run <code>{result.run_id}</code>" in text
+    assert f"Dagster run <code>{first_run}</code>" not in text
     assert current_publish_id(root) in text
     first_page = (root / "validation" / "runs" / first_run / "index.html").read_text()
     assert "<b>published</b>" in first_page  # the earlier run's own page still says it published
@@ -95,21 +138,13 @@ def test_a_second_publishing_run_moves_the_current_report(warehouse, golden):
 def test_only_the_latest_run_reports_are_kept(tmp_path):
     from datetime import datetime, timezone
 
-    from assets.quality_checks import KEEP_RUN_REPORTS, write_report
-    from pipelines.ge_duckdb import ExpectationOutcome, SuiteOutcome
+    from pipelines.validation_report import KEEP_RUN_REPORTS, write_report
 
-    warehouse = WarehouseResource(
-        landing_dir=str(tmp_path / "landing"), warehouse_dir=str(tmp_path / "warehouse")
-    )
-    outcome = SuiteOutcome(
-        "marts.dim_account",
-        "marts.dim_account",
-        [ExpectationOutcome("expect_x", {"column": "a"}, True, "critical", 0)],
-    )
-    runs = warehouse.validation_dir / "runs"
+    validation_dir = tmp_path / "validation"
     for i in range(KEEP_RUN_REPORTS + 2):
-        page = write_report(warehouse, [outcome], f"run-{i:02d}", datetime.now(timezone.utc))
+        page = write_report(validation_dir, [], f"run-{i:02d}", datetime.now(timezone.utc))
         os.utime(page.parent, (i, i))  # folder ages in run order, whatever the clock resolution
+    runs = validation_dir / "runs"
     assert sorted(p.name for p in runs.iterdir()) == [f"run-{i:02d}" for i in range(2, KEEP_RUN_REPORTS + 2)]
     assert (
         "Dagster run <code>run-21</code>" in page.read_text() and "<b>Not published</b>" in page.read_text()

@@ -74,8 +74,8 @@ def test_a_clean_run_publishes_every_mart_with_its_log_and_parquet(warehouse):
         )
     suites = load_suites()
     assert (
-        (warehouse.validation_dir / "index.html").read_text().count("<h2>") == len(suites) == 20
-    )  # 18 marts, 2 staging tables
+        (warehouse.validation_dir / "index.html").read_text().count('href="suites/') == len(suites) == 20
+    )  # 18 marts, 2 staging tables, each with its Data Docs page
     root = Path(warehouse.warehouse_dir)
     assert not [
         p for p in [*root.glob("*tmp*"), *root.glob(".*tmp*"), *(root / "publications").glob("*tmp*")]
