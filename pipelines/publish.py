@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Callable
@@ -124,6 +125,19 @@ def _refuse_violations(con: duckdb.DuckDBPyConnection, marts: list[SqlModel]) ->
             "publish refused, contract violations: "
             + "; ".join(f"{name}: {', '.join(problems)}" for name, problems in violations.items())
         )
+
+
+def redacted(value):
+    """A JSON-like value (text, list, dict) with every text that holds an e-mail address replaced
+    whole by ``[redacted]``, the rule the marts' SQL masking applies: for what is published
+    beside them from Python (the check report's sampled values)."""
+    if isinstance(value, str):
+        return REDACTED if "@" in value and re.search(EMAIL, value, re.IGNORECASE) else value
+    if isinstance(value, list):
+        return [redacted(v) for v in value]
+    if isinstance(value, dict):
+        return {k: redacted(v) for k, v in value.items()}
+    return value
 
 
 def _holds_email(text: str) -> str:

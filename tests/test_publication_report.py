@@ -149,3 +149,35 @@ def test_only_the_latest_run_reports_are_kept(tmp_path):
     assert (
         "Dagster run <code>run-21</code>" in page.read_text() and "<b>Not published</b>" in page.read_text()
     )
+
+
+def test_the_pages_render_errors_and_mask_sampled_email_addresses(tmp_path):
+    """GE samples the unexpected values on its page; the report is published beside the masked
+    marts, so an address among them is masked the same way. An expectation that could not be
+    computed still gets its page."""
+    from datetime import datetime, timezone
+
+    from pipelines.ge_duckdb import Suite, validate_suites
+    from pipelines.validation_report import write_report
+
+    db = tmp_path / "t.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "CREATE SCHEMA marts; CREATE TABLE marts.t AS "
+            "SELECT range AS id, 'Ann <ann.lee@example.org>' AS owner FROM range(5)"
+        )
+    expectations = [
+        {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "owner", "value_set": ["x"]}},
+        {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "no_such_column"}},
+    ]
+    suite = Suite(db, "marts", "t", {"name": "marts.t", "expectations": expectations})
+    (outcome,) = validate_suites(db, [suite], {}, run_name="run-1")
+    assert "ann.lee@example.org" in json.dumps(outcome.ge_result)  # GE sampled it
+    assert [o.expectation for o in outcome.outcomes if o.errored] == ["expect_column_values_to_be_unique"]
+    index = write_report(tmp_path / "validation", [outcome], "run-1", datetime.now(timezone.utc))
+    files = [p for p in index.parent.rglob("*") if p.is_file()]
+    assert {p.name for p in files} == {"run.json", "marts.t.json", "marts.t.html", "index.html"}
+    assert not [p.name for p in files if "example.org" in p.read_text()]
+    page = (index.parent / "suites" / "marts.t.html").read_text()
+    assert "[redacted]" in page and "no_such_column" in page
+    assert "<td>FAILED</td>" in index.read_text()
