@@ -185,7 +185,8 @@ def _validated_once(
     """The outcome of every suite, in order, and {suite: run whose outcome is reused}.
 
     A suite whose definition and input tables are unchanged since its last validation has the
-    same outcome: it is reused, and Great Expectations is imported and run only for the others.
+    same outcome: it is reused, and Great Expectations is imported and run only for the others
+    (the report takes a reused suite's page from the run that validated it).
     """
     with warehouse.connect() as con:
         inputs = {s.name: _suite_inputs(con, s) for s in suites}
@@ -249,9 +250,11 @@ def build_suite_checks(known_assets: set[AssetKey]) -> list[AssetChecksDefinitio
             if {AssetCheckKey(_key(s), CHECK_NAME), AssetCheckKey(_key(s), WARNINGS_CHECK_NAME)} & selected
         ]  # fmt: skip
         outcomes, reused_from = _validated_once(context, warehouse, chosen)
-        page = write_report(
+        page, unrendered = write_report(
             warehouse.validation_dir, outcomes, context.run.run_id, run_started_at(context), reused_from
         )
+        for suite_name, why in unrendered.items():
+            context.log.warning(f"{suite_name}: its Data Docs page could not be rendered ({why})")
         for suite, outcome in zip(chosen, outcomes):
             for o in outcome.outcomes:
                 if not o.success:

@@ -205,12 +205,11 @@ def validate_suites(
     connections get the same, so both can be open at once). ``run_name`` (the Dagster run id)
     is the run name GE records in its results.
     """
-    await_imports()
-    from great_expectations.core.run_identifier import RunIdentifier
-
     config = config or {}
     key = (database, tuple(sorted(config.items())))
     validator = _VALIDATORS.get(key) or _VALIDATORS.setdefault(key, _Validator(database, config))
+    from great_expectations.core.run_identifier import RunIdentifier  # GE: awaited by _Validator
+
     outcomes = []
     try:
         for suite in suites:

@@ -127,17 +127,22 @@ def _refuse_violations(con: duckdb.DuckDBPyConnection, marts: list[SqlModel]) ->
         )
 
 
-def redacted(value):
-    """A JSON-like value (text, list, dict) with every text that holds an e-mail address replaced
-    whole by ``[redacted]``, the rule the marts' SQL masking applies: for what is published
-    beside them from Python (the check report's sampled values)."""
+def map_texts(value, text: Callable[[str], str]):
+    """A JSON-like value (text, list, dict, nested) with ``text`` applied to every text in it."""
     if isinstance(value, str):
-        return REDACTED if "@" in value and re.search(EMAIL, value, re.IGNORECASE) else value
+        return text(value)
     if isinstance(value, list):
-        return [redacted(v) for v in value]
+        return [map_texts(v, text) for v in value]
     if isinstance(value, dict):
-        return {k: redacted(v) for k, v in value.items()}
+        return {k: map_texts(v, text) for k, v in value.items()}
     return value
+
+
+def redacted(value):
+    """A JSON-like value with every text that holds an e-mail address replaced whole by
+    ``[redacted]``, the rule the marts' SQL masking applies: for what is published beside them
+    from Python (the check report's sampled values)."""
+    return map_texts(value, lambda t: REDACTED if "@" in t and re.search(EMAIL, t, re.IGNORECASE) else t)
 
 
 def _holds_email(text: str) -> str:

@@ -22,9 +22,16 @@ offline. So GE's sections are rendered inside this project's frame
 for the classes they use, no script, no link out of the report).
 ``tests/test_publication_report.py`` fails if a page refers to anything outside the report.
 
-The publication is stamped on a run's pages once it exists (``stamp_published``): the index is
-re-rendered, and each suite page's header is replaced between its markers, without rendering
-GE's sections again.
+GE's section templates do not escape what they show, so the values a result carries (sampled
+unexpected values, error messages) are escaped before rendering; an e-mail address among them
+is masked as the marts mask it, and an error's traceback (local paths) is left out. A page GE
+cannot render gets a page saying so: the report never fails the checks or the publication.
+
+Each suite page's header (the run, its publication, which run validated the suite) sits between
+markers, so the publication is stamped on a run's pages once it exists (``stamp_published``)
+without rendering GE's sections again, and a suite whose validation is reused takes the page of
+the run that validated it with its header replaced, as long as that page has this frame
+(``FRAME``): a run with nothing to validate renders nothing and needs no GE import.
 """
 
 from __future__ import annotations
@@ -38,10 +45,12 @@ import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from pipelines.background_imports import await_imports
 from pipelines.ge_duckdb import SuiteOutcome
-from pipelines.publish import redacted
+from pipelines.publish import map_texts, redacted
+from pipelines.versions import fingerprint
 
 RUNS_DIR = "runs"
 RUN_FILE = "run.json"
@@ -50,11 +59,16 @@ SUITES_DIR = "suites"
 KEEP_RUN_REPORTS = 20
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PAGE_TEMPLATE = "data_docs_page.j2"
-STATUS_START, STATUS_END = "<!--run-status-->", "<!--/run-status-->"
+HEADER_START, HEADER_END = "<!--run-header-->", "<!--/run-header-->"
+# What a suite page's frame is made by: a page of another frame is rendered again, not reused.
+FRAME = fingerprint((TEMPLATES / PAGE_TEMPLATE).read_text(), Path(__file__).read_text())
+FRAME_MARK = f"<!--frame {FRAME}-->"
 # GE links each page to its suite's own page (``../../../../expectations/<suite>.html``), which
-# this report does not build: a link elsewhere (a path or a URL) is turned into its text. In-page
-# anchors and the frame's link back to the run's index stay.
-_LINK_OUT = re.compile(r'<a\s+href="(?!\.\./index\.html")(?:[a-z]+:|[^"#]*/)[^"]*"[^>]*>(.*?)</a>', re.S)
+# this report does not build: every link but an in-page anchor and the frame's link back to the
+# run's index is turned into its text.
+_LINK = re.compile(r"<a\b([^>]*)>(.*?)</a>", re.S | re.I)
+_HREF = re.compile(r"""\bhref\s*=\s*["']?([^"'\s>]*)""", re.I)
+INDEX_LINK = "../index.html"
 
 
 def run_report_dir(validation_dir: Path, run_id: str) -> Path:
@@ -83,12 +97,13 @@ def write_report(
     run_id: str,
     started_at: datetime,
     validated_by: dict[str, str] | None = None,
-) -> Path:
+) -> tuple[Path, dict[str, str]]:
     """Write the suites' results and GE pages into the run's folder and render its index.
 
     ``validated_by``: {suite: run id} of the suites whose earlier validation is reused (the
     others were validated by this run). The first suites of a run create the folder with
-    ``run.json`` (not published yet) and prune the oldest run folders. Returns the index page.
+    ``run.json`` (not published yet) and prune the oldest run folders. Returns the index page
+    and {suite: why its page could not be rendered}.
     """
     folder = run_report_dir(validation_dir, run_id)
     if not folder.exists():
@@ -102,6 +117,7 @@ def write_report(
             shutil.rmtree(old, ignore_errors=True)
     run = json.loads((folder / RUN_FILE).read_text())
     (folder / SUITES_DIR).mkdir(exist_ok=True)
+    failures = {}
     for outcome in outcomes:
         by = (validated_by or {}).get(outcome.suite, run_id)
         rows = [
@@ -114,9 +130,19 @@ def write_report(
             }
             for o in outcome.outcomes
         ]
-        # GE samples unexpected values, which are data: the report is published, so an e-mail
-        # address among them is masked as the marts mask it.
-        ge_result = redacted(outcome.ge_result)
+        ge_result = _publishable(outcome.ge_result)
+        header = _header(run, outcome.suite, by)
+        earlier = run_report_dir(validation_dir, by) / SUITES_DIR / f"{outcome.suite}.html"
+        page = (
+            _reheaded(earlier.read_text(encoding="utf-8"), header)
+            if by != run_id and earlier.exists()
+            else None
+        )
+        if page is None:
+            page, failure = _suite_page(outcome.suite, ge_result, header)
+            if failure:
+                failures[outcome.suite] = failure
+        _write_atomically(folder / SUITES_DIR / f"{outcome.suite}.html", page)
         record = {
             "suite": outcome.suite,
             "relation": outcome.relation,
@@ -125,21 +151,20 @@ def write_report(
             "ge_result": ge_result,
         }
         _write_atomically(folder / f"{outcome.suite}.json", json.dumps(record, indent=1))
-        page = _suite_page(outcome.suite, ge_result, by, run)
-        _write_atomically(folder / SUITES_DIR / f"{outcome.suite}.html", page)
-    return render_index(folder)
+    return render_index(folder), failures
 
 
 def stamp_published(folder: Path, publish_id: str) -> None:
     """Record in a run's report folder that the run published ``publish_id``, on every page."""
     run = {**json.loads((folder / RUN_FILE).read_text()), "publish_id": publish_id}
     _write_atomically(folder / RUN_FILE, json.dumps(run))
-    status = f"{STATUS_START}{_status(run)}{STATUS_END}"
-    for page in _suite_records(folder):
-        path = folder / SUITES_DIR / f"{page['suite']}.html"
-        text = path.read_text(encoding="utf-8")
-        start, end = text.index(STATUS_START), text.index(STATUS_END) + len(STATUS_END)
-        _write_atomically(path, text[:start] + status + text[end:])
+    for record in _suite_records(folder):
+        path = folder / SUITES_DIR / f"{record['suite']}.html"
+        page = _reheaded(
+            path.read_text(encoding="utf-8"), _header(run, record["suite"], record["validated_by"])
+        )
+        if page is not None:
+            _write_atomically(path, page)
     render_index(folder)
 
 
@@ -147,8 +172,32 @@ def _suite_records(folder: Path) -> list[dict]:
     return [json.loads(path.read_text()) for path in sorted(folder.glob("*.json")) if path.name != RUN_FILE]
 
 
+def _publishable(ge_result: dict) -> dict:
+    """GE's result as the report publishes it: sampled values holding an e-mail address masked
+    as the marts mask them (``pipelines.publish.redacted``), errors without their traceback."""
+    result = redacted(ge_result)
+    for item in result.get("results", []):
+        info = (item.get("exception_info") if isinstance(item, dict) else None) or {}
+        for entry in (info, *info.values()):
+            if isinstance(entry, dict):
+                entry.pop("exception_traceback", None)
+    return result
+
+
+def _for_page(ge_result: dict) -> dict:
+    """The result with what comes from the data (observed and sampled values, error messages)
+    escaped, since GE's section templates put them into the page as they are; the expectations'
+    own texts come from the suites in this repository and may hold GE's markup."""
+    data = ("result", "exception_info")
+    results = [
+        {**item, **{key: map_texts(item[key], html.escape) for key in data if key in item}}
+        for item in ge_result.get("results", [])
+    ]
+    return {**ge_result, "results": results}
+
+
 def _status(run: dict) -> str:
-    """The header every page of a run carries: which run, when, published or not."""
+    """What every page of a run says first: which run, when, published or not."""
     text = (
         f"<p class=run>Dagster run <code>{html.escape(run['run_id'])}</code>, started "
         f"{html.escape(run['started_at'])}.</p>"
@@ -165,13 +214,24 @@ def _status(run: dict) -> str:
     )
 
 
-def _validated_note(suite: str, by: str, run_id: str) -> str:
-    if by == run_id:
-        return f"Suite <b>{html.escape(suite)}</b>, validated by this run."
-    return (
-        f"Suite <b>{html.escape(suite)}</b>: its tables are unchanged since Dagster run "
-        f"<code>{html.escape(by)}</code> validated them; that validation is shown."
-    )
+def _header(run: dict, suite: str, validated_by: str) -> str:
+    """A suite page's header, between its markers: the run's status and who validated the suite."""
+    if validated_by == run["run_id"]:
+        note = f"Suite <b>{html.escape(suite)}</b>, validated by this run."
+    else:
+        note = (
+            f"Suite <b>{html.escape(suite)}</b>: its tables are unchanged since Dagster run "
+            f"<code>{html.escape(validated_by)}</code> validated them; that validation is shown."
+        )
+    return f"{HEADER_START}{_status(run)}<p>{note}</p>{HEADER_END}"
+
+
+def _reheaded(page: str, header: str) -> str | None:
+    """``page`` with ``header`` in place of its own; None when the page is not of this frame."""
+    if FRAME_MARK not in page or HEADER_START not in page or HEADER_END not in page:
+        return None
+    start, end = page.index(HEADER_START), page.index(HEADER_END) + len(HEADER_END)
+    return page[:start] + header + page[end:]
 
 
 @functools.cache
@@ -189,18 +249,40 @@ def _ge_rendering() -> tuple[Any, Any, Any]:
     return ExpectationSuiteValidationResultSchema(), ValidationResultsPageRenderer(), view
 
 
-def _suite_page(suite: str, ge_result: dict, validated_by: str, run: dict) -> str:
-    """GE's Data Docs page of the suite's validation result, inside this project's frame."""
-    schema, renderer, view = _ge_rendering()
-    document = renderer.render(schema.load(ge_result))
-    page = view.render(
-        document,
-        template=PAGE_TEMPLATE,
-        title=f"{suite}: expectation results",
-        status=f"{STATUS_START}{_status(run)}{STATUS_END}",
-        validated=_validated_note(suite, validated_by, run["run_id"]),
-    )
-    return _LINK_OUT.sub(r"\1", page)
+def _unlinked(page: str) -> str:
+    """``page`` with every link but in-page anchors and the link to the run's index as text."""
+
+    def kept_or_text(link: re.Match) -> str:
+        href = _HREF.search(link[1])
+        target = href[1] if href else ""
+        return link[0] if target.startswith("#") or target == INDEX_LINK else link[2]
+
+    return _LINK.sub(kept_or_text, page)
+
+
+def _suite_page(suite: str, ge_result: dict, header: str) -> tuple[str, str | None]:
+    """GE's Data Docs page of the suite's validation result inside this project's frame, and
+    None; or, when GE cannot render it, a page saying so and why."""
+    try:
+        schema, renderer, view = _ge_rendering()
+        document = renderer.render(schema.load(_for_page(ge_result)))
+        page = view.render(
+            document,
+            template=PAGE_TEMPLATE,
+            title=f"{suite}: expectation results",
+            frame_mark=FRAME_MARK,
+            header=header,
+        )
+        return _unlinked(page), None
+    except Exception as error:  # the report must never fail the checks or the publication
+        failure = f"{type(error).__name__}: {error}"[:500]
+        page = (
+            f"<!doctype html><meta charset=utf-8><title>{html.escape(suite)}</title>{FRAME_MARK}"
+            f"<p><a href={INDEX_LINK}>All suites of this run</a></p>{header}"
+            f"<p>Great Expectations could not render this suite's page ({html.escape(failure)}); "
+            f"its results are in <code>{html.escape(suite)}.json</code> beside the run's index.</p>"
+        )
+        return page, failure
 
 
 def render_index(folder: Path) -> Path:
@@ -214,9 +296,10 @@ def render_index(folder: Path) -> Path:
         state = "critical" if critical else "warning" if failed else "ok"
         label = {"ok": "passed", "warning": "warnings failed", "critical": "FAILED"}[state]
         by = "this run" if suite["validated_by"] == run["run_id"] else suite["validated_by"]
+        name = suite["suite"]
         rows.append(
             f"<tr class={state}><td>{label}</td>"
-            f'<td><a href="{SUITES_DIR}/{html.escape(suite["suite"])}.html">{html.escape(suite["suite"])}</a></td>'
+            f'<td><a href="{SUITES_DIR}/{html.escape(quote(name))}.html">{html.escape(name)}</a></td>'
             f"<td><code>{html.escape(suite['relation'])}</code></td>"
             f"<td>{len(results) - len(failed)}/{len(results)}</td><td>{critical}</td>"
             f"<td>{len(failed) - critical}</td><td>{html.escape(by)}</td></tr>"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
@@ -15,6 +16,7 @@ from dagster import materialize
 from assets.definitions import all_assets, all_checks
 from assets.resources import WarehouseResource
 from pipelines.ge_duckdb import load_suites
+from pipelines.validation_report import HEADER_END
 from tests.conftest import materialize_all
 from tests.golden_fixture import land_a_late_ticket, land_an_impostor_account, private_copy, publish_golden
 
@@ -50,14 +52,30 @@ def test_the_current_report_is_the_publishing_runs_and_says_so(warehouse, golden
     run_folder = root / "validation" / "runs" / run_id
     assert json.loads((run_folder / "run.json").read_text())["publish_id"] == publish_id
     assert f"publication <b>{publish_id}</b>" in (run_folder / "index.html").read_text()  # the run's own copy
+    assert f"publication <b>{publish_id}</b>" in (run_folder / "suites" / "marts.nps.html").read_text()
 
 
-# Every reference a page makes: links, images, scripts, stylesheets, CSS urls.
-REFERENCE = re.compile(r"""\b(?:href|src)\s*=\s*["']?([^"'\s>]+)|url\(\s*["']?([^"')\s]+)""")
+class _References(HTMLParser):
+    """Every reference a page makes: the href and src of its elements, the url()s of its styles."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+        self.in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        self.in_style = tag == "style"
+        self.found += [value or "" for name, value in attrs if name in ("href", "src")]
+
+    def handle_data(self, data):
+        if self.in_style:
+            self.found += re.findall(r"url\(\s*[\"']?([^\"')\s]+)", data)
 
 
 def references(text: str) -> list[str]:
-    return [a or b for a, b in REFERENCE.findall(text)]
+    parser = _References()
+    parser.feed(text)
+    return parser.found
 
 
 def test_each_suite_has_its_great_expectations_page_which_reads_offline(warehouse, golden):
@@ -81,7 +99,9 @@ def test_each_suite_has_its_great_expectations_page_which_reads_offline(warehous
         assert (page.parent / "../index.html").resolve() == index.resolve()
         # GE's rendering of this suite's validation by this run: its statistics and run name
         evaluated = re.search(r"Evaluated Expectations</div></td><td[^>]*><div[^>]*>(\d+)<", text)
-        assert evaluated and int(evaluated[1]) == len(suites[link[7:-5]].definition["expectations"])
+        assert evaluated and int(evaluated[1]) == len(
+            suites[link.removeprefix("suites/").removesuffix(".html")].definition["expectations"]
+        )
         assert re.search(rf"Run Name</div></td><td[^>]*><div[^>]*>{run_id}<", text)
         assert f"<b>published</b> the marts as publication <b>{publish_id}</b>" in text
         assert text.index(publish_id) < text.index('id="section-1"')  # the run and publication on top
@@ -119,6 +139,9 @@ def test_a_run_with_nothing_new_leaves_the_current_report(warehouse, golden):
     page = (root / "validation" / "runs" / result.run_id / "suites" / "marts.nps.html").read_text()
     assert f"unchanged since Dagster run <code>{first_run}</code>" in page
     assert "<b>Not published</b>" in page
+    # Its page is the validating run's, header replaced: GE's sections are not rendered again.
+    earlier = (root / "validation" / "runs" / first_run / "suites" / "marts.nps.html").read_text()
+    assert page.split(HEADER_END)[1] == earlier.split(HEADER_END)[1]
 
 
 def test_a_second_publishing_run_moves_the_current_report(warehouse, golden):
@@ -142,7 +165,7 @@ def test_only_the_latest_run_reports_are_kept(tmp_path):
 
     validation_dir = tmp_path / "validation"
     for i in range(KEEP_RUN_REPORTS + 2):
-        page = write_report(validation_dir, [], f"run-{i:02d}", datetime.now(timezone.utc))
+        page, _ = write_report(validation_dir, [], f"run-{i:02d}", datetime.now(timezone.utc))
         os.utime(page.parent, (i, i))  # folder ages in run order, whatever the clock resolution
     runs = validation_dir / "runs"
     assert sorted(p.name for p in runs.iterdir()) == [f"run-{i:02d}" for i in range(2, KEEP_RUN_REPORTS + 2)]
@@ -151,10 +174,10 @@ def test_only_the_latest_run_reports_are_kept(tmp_path):
     )
 
 
-def test_the_pages_render_errors_and_mask_sampled_email_addresses(tmp_path):
-    """GE samples the unexpected values on its page; the report is published beside the masked
-    marts, so an address among them is masked the same way. An expectation that could not be
-    computed still gets its page."""
+def test_the_pages_escape_and_mask_sampled_values_and_render_errors(tmp_path):
+    """GE samples the unexpected values on its page: an address among them is masked as in the
+    marts (the report is published beside them), and markup among them is shown as text, never
+    loaded. An expectation that could not be computed still gets its page."""
     from datetime import datetime, timezone
 
     from pipelines.ge_duckdb import Suite, validate_suites
@@ -163,21 +186,44 @@ def test_the_pages_render_errors_and_mask_sampled_email_addresses(tmp_path):
     db = tmp_path / "t.duckdb"
     with duckdb.connect(str(db)) as con:
         con.execute(
-            "CREATE SCHEMA marts; CREATE TABLE marts.t AS "
-            "SELECT range AS id, 'Ann <ann.lee@example.org>' AS owner FROM range(5)"
+            "CREATE SCHEMA marts; CREATE TABLE marts.t AS SELECT range AS id, "
+            "'Ann <ann.lee@example.org>' AS owner, '<img src=https://tracker.example/p.png>' AS note "
+            "FROM range(5)"
         )
     expectations = [
-        {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "owner", "value_set": ["x"]}},
-        {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "no_such_column"}},
-    ]
+        {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": column, "value_set": ["x"]}}
+        for column in ("owner", "note")
+    ] + [{"type": "expect_column_values_to_be_unique", "kwargs": {"column": "no_such_column"}}]
     suite = Suite(db, "marts", "t", {"name": "marts.t", "expectations": expectations})
     (outcome,) = validate_suites(db, [suite], {}, run_name="run-1")
     assert "ann.lee@example.org" in json.dumps(outcome.ge_result)  # GE sampled it
     assert [o.expectation for o in outcome.outcomes if o.errored] == ["expect_column_values_to_be_unique"]
-    index = write_report(tmp_path / "validation", [outcome], "run-1", datetime.now(timezone.utc))
+    index, unrendered = write_report(tmp_path / "validation", [outcome], "run-1", datetime.now(timezone.utc))
+    assert unrendered == {}
     files = [p for p in index.parent.rglob("*") if p.is_file()]
     assert {p.name for p in files} == {"run.json", "marts.t.json", "marts.t.html", "index.html"}
     assert not [p.name for p in files if "example.org" in p.read_text()]
     page = (index.parent / "suites" / "marts.t.html").read_text()
-    assert "[redacted]" in page and "no_such_column" in page
+    assert "[redacted]" in page and "no_such_column" in page and "Traceback" not in page
+    assert "&lt;img src=https://tracker.example/p.png&gt;" in page
+    assert [r for r in references(page) if not r.startswith("#")] == ["../index.html"]
     assert "<td>FAILED</td>" in index.read_text()
+
+
+def test_a_page_great_expectations_cannot_render_says_so_and_fails_nothing(tmp_path):
+    from datetime import datetime, timezone
+
+    from pipelines.ge_duckdb import ExpectationOutcome, SuiteOutcome
+    from pipelines.validation_report import write_report
+
+    outcome = SuiteOutcome(
+        "marts.t",
+        "marts.t",
+        [ExpectationOutcome("expect_x", {}, True, "critical", 0)],
+        {"results": "not a list"},
+    )
+    index, unrendered = write_report(tmp_path / "validation", [outcome], "run-1", datetime.now(timezone.utc))
+    assert list(unrendered) == ["marts.t"]
+    page = (index.parent / "suites" / "marts.t.html").read_text()
+    assert "could not render" in page and "Dagster run <code>run-1</code>" in page
+    assert "<td>passed</td>" in index.read_text()
