@@ -125,6 +125,7 @@ def make_old_layout(root: Path) -> str:
     validation = root / "validation"
     page = validation / "index.html"
     page.unlink()
+    (validation / "suites").unlink()  # the report had no pages of its own then
     page.write_text("<h1>Expectation results (latest run of each suite)</h1>")
     (validation / "dim_account.json").write_text("{}")
     (root / ".marts.duckdb.20250101T000000Z-dead0001.tmp").write_bytes(b"half a database")
@@ -218,6 +219,7 @@ def test_an_old_layout_warehouse_held_read_write_is_migrated_by_the_next_run(war
     assert os.readlink(root / "parquet") == "current/parquet"
     assert os.readlink(root / "current") == f"publications/{new_id}"
     assert os.readlink(root / "validation" / "index.html") == "../current/validation/index.html"
+    assert os.readlink(root / "validation" / "suites") == "../current/validation/suites"
     assert not list((root / "validation").glob("*.json"))
     assert os.readlink(root / "report") == f"publications/{new_id}/report"
     assert sorted(p.name for p in root.iterdir()) == sorted(
