@@ -24,7 +24,9 @@ for the classes they use, no script, no link out of the report).
 
 GE's section templates do not escape what they show, so the values a result carries (sampled
 unexpected values, error messages) are escaped before rendering; an e-mail address among them
-is masked as the marts mask it, and an error's traceback (local paths) is left out. A page GE
+is masked as the marts mask it, and an error's traceback (local paths) is left out. An
+error GE logs while rendering a part of a page (it leaves the part out) counts as the page's
+failure. A page GE
 cannot render gets a page saying so: the report never fails the checks or the publication.
 
 Each suite page's header (the run, its publication, which run validated the suite) sits between
@@ -36,12 +38,15 @@ the run that validated it with its header replaced, as long as that page has thi
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import json
+import logging
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -69,6 +74,7 @@ FRAME_MARK = f"<!--frame {FRAME}-->"
 _LINK = re.compile(r"<a\b([^>]*)>(.*?)</a>", re.S | re.I)
 _HREF = re.compile(r"""\bhref\s*=\s*["']?([^"'\s>]*)""", re.I)
 INDEX_LINK = "../index.html"
+TRACEBACK_LEFT_OUT = "(traceback left out of the published report)"
 
 
 def run_report_dir(validation_dir: Path, run_id: str) -> Path:
@@ -179,8 +185,8 @@ def _publishable(ge_result: dict) -> dict:
     for item in result.get("results", []):
         info = (item.get("exception_info") if isinstance(item, dict) else None) or {}
         for entry in (info, *info.values()):
-            if isinstance(entry, dict):
-                entry.pop("exception_traceback", None)
+            if isinstance(entry, dict) and "exception_traceback" in entry:
+                entry["exception_traceback"] = TRACEBACK_LEFT_OUT  # GE's renderer reads the key
     return result
 
 
@@ -249,6 +255,31 @@ def _ge_rendering() -> tuple[Any, Any, Any]:
     return ExpectationSuiteValidationResultSchema(), ValidationResultsPageRenderer(), view
 
 
+@contextlib.contextmanager
+def _ge_errors_logged() -> Iterator[list[str]]:
+    """The errors GE logs while rendering, kept instead of printed.
+
+    GE's renderer catches an error in a part of a page, leaves that part out and logs the error
+    with its traceback (to stderr, once per expectation): the page looks whole and the run's
+    output fills with tracebacks. Kept here, they become the page's failure, which the checks
+    step reports as a warning.
+    """
+    logged: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:  # the error, not GE's preamble or traceback
+            logged.append(record.getMessage().split("Traceback:")[0].split("follows:")[-1].strip(" .\n"))
+
+    logger, handler = logging.getLogger("great_expectations"), Keep(logging.ERROR)
+    propagate, logger.propagate = logger.propagate, False
+    logger.addHandler(handler)
+    try:
+        yield logged
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
 def _unlinked(page: str) -> str:
     """``page`` with every link but in-page anchors and the link to the run's index as text."""
 
@@ -265,15 +296,19 @@ def _suite_page(suite: str, ge_result: dict, header: str) -> tuple[str, str | No
     None; or, when GE cannot render it, a page saying so and why."""
     try:
         schema, renderer, view = _ge_rendering()
-        document = renderer.render(schema.load(_for_page(ge_result)))
-        page = view.render(
-            document,
-            template=PAGE_TEMPLATE,
-            title=f"{suite}: expectation results",
-            frame_mark=FRAME_MARK,
-            header=header,
-        )
-        return _unlinked(page), None
+        with _ge_errors_logged() as logged:
+            document = renderer.render(schema.load(_for_page(ge_result)))
+            page = view.render(
+                document,
+                template=PAGE_TEMPLATE,
+                title=f"{suite}: expectation results",
+                frame_mark=FRAME_MARK,
+                header=header,
+            )
+        failure = None
+        if logged:  # GE rendered the page without the parts it names
+            failure = f"{len(logged)} part(s) left out by GE: {logged[0]}"[:500]
+        return _unlinked(page), failure
     except Exception as error:  # the report must never fail the checks or the publication
         failure = f"{type(error).__name__}: {error}"[:500]
         page = (

@@ -181,7 +181,7 @@ def test_the_pages_escape_and_mask_sampled_values_and_render_errors(tmp_path):
     from datetime import datetime, timezone
 
     from pipelines.ge_duckdb import Suite, validate_suites
-    from pipelines.validation_report import write_report
+    from pipelines.validation_report import TRACEBACK_LEFT_OUT, write_report
 
     db = tmp_path / "t.duckdb"
     with duckdb.connect(str(db)) as con:
@@ -208,6 +208,33 @@ def test_the_pages_escape_and_mask_sampled_values_and_render_errors(tmp_path):
     assert "&lt;img src=https://tracker.example/p.png&gt;" in page
     assert [r for r in references(page) if not r.startswith("#")] == ["../index.html"]
     assert "<td>FAILED</td>" in index.read_text()
+    # every part of GE's page is there: the unexpected counts, the error (not its traceback)
+    assert page.count("5 unexpected values found. 100% of 5 total rows.") == 2
+    assert "raised an exception" in page and TRACEBACK_LEFT_OUT in page
+
+
+def test_a_part_great_expectations_leaves_out_of_a_page_is_a_failure_not_a_traceback(tmp_path, capfd):
+    """GE's renderer leaves out a part it fails to render and logs the error with a traceback:
+    the page is still written, and the error becomes the page's failure instead of output."""
+    from datetime import datetime, timezone
+
+    from pipelines.ge_duckdb import Suite, validate_suites
+    from pipelines.validation_report import write_report
+
+    db = tmp_path / "t.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE SCHEMA marts; CREATE TABLE marts.t AS SELECT range AS id FROM range(3)")
+    expectations = [{"type": "expect_column_values_to_be_unique", "kwargs": {"column": "no_such_column"}}]
+    (outcome,) = validate_suites(
+        db, [Suite(db, "marts", "t", {"name": "marts.t", "expectations": expectations})], {}, run_name="run-1"
+    )
+    for info in outcome.ge_result["results"][0]["exception_info"].values():
+        del info["exception_message"]  # what GE's renderer reads: it will log a KeyError
+    capfd.readouterr()
+    index, unrendered = write_report(tmp_path / "validation", [outcome], "run-1", datetime.now(timezone.utc))
+    assert "left out by GE" in unrendered["marts.t"] and "KeyError" in unrendered["marts.t"]
+    assert "Evaluated Expectations" in (index.parent / "suites" / "marts.t.html").read_text()
+    assert "Traceback" not in "".join(capfd.readouterr())
 
 
 def test_a_page_great_expectations_cannot_render_says_so_and_fails_nothing(tmp_path):
