@@ -42,7 +42,10 @@ revenue as (
     inner join stg_billing__invoices as invoices on invoices.invoice_id = lines.invoice_id
     inner join int_fx_daily as invoice_fx
         on invoice_fx.currency = invoices.currency and invoice_fx.rate_date = cast(invoices.created_at as date)
-    inner join int_fx_daily as fx on fx.currency = lines.currency and fx.rate_date = cast(invoices.created_at as date)
+    -- one key of two columns: joined on them apart, the optimizer joins every currency's rate of
+    -- the invoice's date to the invoice first (4x the lines) and only then the lines
+    inner join int_fx_daily as fx
+        on (fx.currency, fx.rate_date) = (lines.currency, cast(invoices.created_at as date))
     inner join invoice_statuses as statuses on statuses.status = invoices.status
     cross join periods
     where statuses.counts_for_revenue

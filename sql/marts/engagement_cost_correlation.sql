@@ -20,16 +20,19 @@ segmented as (
     select month, 'all', account_id, engagement, cost from live
 ),
 
--- Twice the average rank (2 * rank + ties - 1): an integer, so the sums below are exact and the
--- coefficient is the same on every run whatever order an engine adds in.
+-- Twice the average rank: the lowest rank of the value's ties (rank()) plus the highest (count(*)
+-- over the same ordering: its default frame ends with the last tie), so each side needs one
+-- sort. An integer, so the sums below are exact and the coefficient is the same on every run
+-- whatever order an engine adds in.
 ranked as (
     select
         *,
-        2 * rank() over (partition by month, segment order by engagement)
-        + count(*) over (partition by month, segment, engagement) - 1 as engagement_rank2,
-        2 * rank() over (partition by month, segment order by cost)
-        + count(*) over (partition by month, segment, cost) - 1 as cost_rank2
+        rank() over by_engagement + count(*) over by_engagement as engagement_rank2,
+        rank() over by_cost + count(*) over by_cost as cost_rank2
     from segmented
+    window
+        by_engagement as (partition by month, segment order by engagement),
+        by_cost as (partition by month, segment order by cost)
 ),
 
 rank_sums as (
