@@ -24,10 +24,10 @@ for the classes they use, no script, no link out of the report).
 
 GE's section templates do not escape what they show, so the values a result carries (sampled
 unexpected values, error messages) are escaped before rendering; an e-mail address among them
-is masked as the marts mask it, and an error's traceback (local paths) is left out. An
-error GE logs while rendering a part of a page (it leaves the part out) counts as the page's
-failure. A page GE
-cannot render gets a page saying so: the report never fails the checks or the publication.
+is masked as the marts mask it, and an error's traceback (local paths) is left out. A page GE
+cannot render gets a page saying so, and an error GE logs while rendering a part of a page (it
+leaves the part out and goes on) counts as that page's failure: the checks step warns, and the
+report never fails the checks or the publication.
 
 Each suite page's header (the run, its publication, which run validated the suite) sits between
 markers, so the publication is stamped on a run's pages once it exists (``stamp_published``)
