@@ -180,13 +180,19 @@ class _Validator:
 _VALIDATORS: dict[tuple, _Validator] = {}
 
 
+def exception_entries(info: dict | None) -> list[dict]:
+    """The entries of a GE result's ``exception_info``: GE gives either one entry (keys
+    ``raised_exception``, ``exception_message``, ``exception_traceback``) or one per metric."""
+    info = info or {}
+    return [entry for entry in (info, *info.values()) if isinstance(entry, dict)]
+
+
 def _observed(result: Any) -> Any:
     details = result.result or {}
     for key in ("observed_value", "unexpected_count", "unexpected_percent"):
         if key in details:
             return details[key]
-    info = result.exception_info or {}
-    errors = [v for v in (info, *info.values()) if isinstance(v, dict) and v.get("raised_exception")]
+    errors = [e for e in exception_entries(result.exception_info) if e.get("raised_exception")]
     if errors:  # the expectation could not be computed: it fails, and says why
         return f"{ERROR_PREFIX}{str(errors[0].get('exception_message'))[:300]}"
     return None

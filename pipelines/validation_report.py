@@ -53,7 +53,7 @@ from typing import Any
 from urllib.parse import quote
 
 from pipelines.background_imports import await_imports
-from pipelines.ge_duckdb import SuiteOutcome
+from pipelines.ge_duckdb import SuiteOutcome, exception_entries
 from pipelines.publish import map_texts, redacted
 from pipelines.versions import fingerprint
 
@@ -183,9 +183,9 @@ def _publishable(ge_result: dict) -> dict:
     as the marts mask them (``pipelines.publish.redacted``), errors without their traceback."""
     result = redacted(ge_result)
     for item in result.get("results", []):
-        info = (item.get("exception_info") if isinstance(item, dict) else None) or {}
-        for entry in (info, *info.values()):
-            if isinstance(entry, dict) and "exception_traceback" in entry:
+        info = item.get("exception_info") if isinstance(item, dict) else None
+        for entry in exception_entries(info):
+            if "exception_traceback" in entry:
                 entry["exception_traceback"] = TRACEBACK_LEFT_OUT  # GE's renderer reads the key
     return result
 
