@@ -52,18 +52,37 @@ def staging_table_name(table: Table) -> str:
 
 def staging_sql(table: Table, source: str | None = None) -> str:
     """The SELECT that stages ``table`` (contract columns plus ``_file``/``_row`` lineage) from
-    ``source``, by default the whole raw table."""
+    ``source``, by default the whole raw table.
+
+    On the whole raw table only keys with more than one raw row go through the window that picks
+    the winner: a key's only row is its own winner, and a grouping of the keys plus two hash
+    joins cost about half the sort of every row (15 M transactions at scale 10: 8 s against
+    4.7 s), as almost every key has one row."""
     keys = ", ".join(ident(k) for k in table.primary_key)
     order = "_file DESC, _row DESC"
     if table.has_updated_at:
         order = f"updated_at DESC, {order}"
     kept = [ident(c) for c in _contract_columns(table)]
-    latest = (
-        f"SELECT * FROM {source or raw_table_name(table)} "
-        f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) = 1"
-    )
+    window = f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) = 1"
+    if source is None:
+        raw, repeated = raw_table_name(table), _key_match(table, "s", "r")
+        latest = (
+            f"WITH repeated AS (SELECT {keys} FROM {raw} GROUP BY ALL HAVING count(*) > 1) "
+            f"SELECT * FROM {raw} AS s WHERE NOT EXISTS (SELECT 1 FROM repeated AS r WHERE {repeated}) "
+            f"UNION ALL SELECT * FROM {raw} AS s WHERE EXISTS (SELECT 1 FROM repeated AS r WHERE {repeated}) "
+            f"{window}"
+        )
+    else:
+        latest = f"SELECT * FROM {source} {window}"
     where = "WHERE NOT is_deleted" if table.has_is_deleted else ""
     return f"SELECT {', '.join(kept)}, _file, _row FROM ({latest}) AS latest {where}"
+
+
+def _key_match(table: Table, left: str, right: str) -> str:
+    """``left`` and ``right`` hold the same key: the staging rule's partition (NULL-safe)."""
+    return " AND ".join(
+        f"{left}.{ident(k)} IS NOT DISTINCT FROM {right}.{ident(k)}" for k in table.primary_key
+    )
 
 
 def _staged_files(con: duckdb.DuckDBPyConnection, table: Table) -> dict[str, str]:
@@ -90,7 +109,7 @@ def _merge(
         "WHERE _file IN (SELECT unnest(?::VARCHAR[]))",
         [new_files],
     )
-    match = " AND ".join(f"s.{k} IS NOT DISTINCT FROM k.{k}" for k in keys)  # one key rule, NULL-safe
+    match = _key_match(table, "s", "k")
     touched = f"EXISTS (SELECT 1 FROM _touched AS k WHERE {match})"
     touched_rows = f"(SELECT * FROM {raw} AS s WHERE {touched})"
     con.execute(f"CREATE OR REPLACE TEMP TABLE _winners AS {staging_sql(table, touched_rows)}")

@@ -123,11 +123,13 @@ def test_reloading_the_same_drops_changes_nothing(landing, warehouse):
 # A2: same updated_at in drops 1 and 3: the later file path (drop 3) wins.
 # A3: twice in one file with the same updated_at: the later row wins.
 # A4: deleted in drop 2: gone from staging, still in raw.
+# A5: one row, which says deleted: never staged.
 DROPS = {
     "crm/accounts/2026-10-01/a.csv": ACCOUNTS_HEADER
     + account("A1", "A1 old", "2025-01-01T00:00:00")
     + account("A2", "A2 first", "2025-01-05T00:00:00")
-    + account("A4", "A4", "2025-01-01T00:00:00"),
+    + account("A4", "A4", "2025-01-01T00:00:00")
+    + account("A5", "A5", "2025-01-01T00:00:00", deleted="true"),
     "crm/accounts/2026-10-02/a.csv": ACCOUNTS_HEADER
     + account("A1", "A1 new", "2025-02-01T00:00:00")
     + account("A4", "A4", "2025-02-01T00:00:00", deleted="true"),
@@ -158,6 +160,24 @@ def test_change_data_rule_wins_whatever_the_load_order(landing, warehouse, order
     assert staged == EXPECTED_NAMES
     assert query(warehouse, "SELECT count(*) FROM raw.crm__accounts WHERE account_id = 'A4'") == [(2,)]
     assert query(warehouse, "SELECT DISTINCT segment FROM staging.stg_crm__accounts") == [("smb",)]
+
+
+def test_a_rebuild_stages_what_the_rule_over_every_raw_row_stages(landing, warehouse):
+    """A rebuild sends only keys with several raw rows through the window (staging_sql's doc):
+    the same rows, lineage included, as the window over every raw row."""
+    from pipelines.contract import table
+    from pipelines.ingest import raw_table_name
+    from pipelines.staging import staging_sql
+
+    accounts = table("crm", "accounts")
+    for path, text in DROPS.items():
+        write(landing, path, text)
+    ingest(warehouse, "crm__accounts")
+    rebuilt, windowed = staging_sql(accounts), staging_sql(accounts, raw_table_name(accounts))
+
+    assert [len(query(warehouse, sql)) for sql in (rebuilt, windowed)] == [3, 3]
+    assert query(warehouse, f"({rebuilt}) EXCEPT ALL ({windowed})") == []
+    assert query(warehouse, f"({windowed}) EXCEPT ALL ({rebuilt})") == []
 
 
 def test_load_order_gives_identical_staging_tables(tmp_path, landing, warehouse):
