@@ -123,13 +123,14 @@ def test_reloading_the_same_drops_changes_nothing(landing, warehouse):
 # A2: same updated_at in drops 1 and 3: the later file path (drop 3) wins.
 # A3: twice in one file with the same updated_at: the later row wins.
 # A4: deleted in drop 2: gone from staging, still in raw.
-# A5: one row, which says deleted: never staged.
+# A5: one row, which says deleted: never staged. A6: one row: staged as it is.
 DROPS = {
     "crm/accounts/2026-10-01/a.csv": ACCOUNTS_HEADER
     + account("A1", "A1 old", "2025-01-01T00:00:00")
     + account("A2", "A2 first", "2025-01-05T00:00:00")
     + account("A4", "A4", "2025-01-01T00:00:00")
-    + account("A5", "A5", "2025-01-01T00:00:00", deleted="true"),
+    + account("A5", "A5", "2025-01-01T00:00:00", deleted="true")
+    + account("A6", "A6 only row", "2025-01-01T00:00:00"),
     "crm/accounts/2026-10-02/a.csv": ACCOUNTS_HEADER
     + account("A1", "A1 new", "2025-02-01T00:00:00")
     + account("A4", "A4", "2025-02-01T00:00:00", deleted="true"),
@@ -146,7 +147,7 @@ DROPS = {
         ]
     ) + "\n",
 }  # fmt: skip
-EXPECTED_NAMES = [("A1", "A1 new"), ("A2", "A2 later file"), ("A3", "A3 later row")]
+EXPECTED_NAMES = [("A1", "A1 new"), ("A2", "A2 later file"), ("A3", "A3 later row"), ("A6", "A6 only row")]
 
 
 @pytest.mark.parametrize("order", [[0, 1, 2], [2, 1, 0], [1, 2, 0]])
@@ -175,7 +176,7 @@ def test_a_rebuild_stages_what_the_rule_over_every_raw_row_stages(landing, wareh
     ingest(warehouse, "crm__accounts")
     rebuilt, windowed = staging_sql(accounts), staging_sql(accounts, raw_table_name(accounts))
 
-    assert [len(query(warehouse, sql)) for sql in (rebuilt, windowed)] == [3, 3]
+    assert [len(query(warehouse, sql)) for sql in (rebuilt, windowed)] == [4, 4]
     assert query(warehouse, f"({rebuilt}) EXCEPT ALL ({windowed})") == []
     assert query(warehouse, f"({windowed}) EXCEPT ALL ({rebuilt})") == []
 
