@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import duckdb
 
-from pipelines.sqlutil import ident
+from pipelines.sqlutil import ident, null_safe_match
 from pipelines.versions import META_SCHEMA, ensure_meta
 
 CHANGES_SCHEMA = "changes"
@@ -54,11 +54,11 @@ def differing_by_grain(before: str, after: str, grain: list[str], columns: list[
     drop touches), which is what every build pays to leave a changeset: a staged table's merge,
     a model's recomputed keys, a table rebuilt in full.
     """
-    on = " AND ".join(f"b.{ident(g)} IS NOT DISTINCT FROM a.{ident(g)}" for g in grain)
+    on = null_safe_match(grain, "b", "a")
     grain_values = ", ".join(f"coalesce(b.{ident(g)}, a.{ident(g)}) AS {ident(g)}" for g in grain)
     b_row, a_row = (", ".join(f"{side}.{ident(c)}" for c in columns) for side in ("b", "a"))
     grouped = ", ".join(ident(g) for g in grain)
-    in_differing = " AND ".join(f"t.{ident(g)} IS NOT DISTINCT FROM d.{ident(g)}" for g in grain)
+    in_differing = null_safe_match(grain, "t", "d")
     return f"""WITH differing AS (
     SELECT {grain_values}
     FROM (SELECT *, true AS _present FROM {before}) AS b

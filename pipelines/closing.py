@@ -37,7 +37,7 @@ import duckdb
 from pipelines.changes import last_change
 from pipelines.publish import PARQUET_DIR, current_publication, masking
 from pipelines.sql_models import SqlModel
-from pipelines.sqlutil import ident, literal, literal_list, transaction
+from pipelines.sqlutil import ident, literal, literal_list, null_safe_match, transaction
 from pipelines.versions import (
     DEFINITION,
     built_from,
@@ -369,7 +369,7 @@ def differences_sql(mart: SqlModel, through: str, keys: str | None = None) -> st
         f"f.{ident(c)} AS {ident('f_' + c)}, r.{ident(c)} AS {ident('r_' + c)}" for c, _ in compared
     )
     sides = "f._row IS NOT DISTINCT FROM r._row AS same_rows"  # FALSE: a row on one side only
-    on = " AND ".join(f"f.{ident(g)} IS NOT DISTINCT FROM r.{ident(g)}" for g in grain)
+    on = null_safe_match(grain, "f", "r")
     row_key = _row_key(grain)
     cells = []
     for column, data_type in compared:
@@ -393,7 +393,7 @@ def differences_sql(mart: SqlModel, through: str, keys: str | None = None) -> st
     frozen = f"SELECT * FROM {FROZEN}.{ident(mart.name)} WHERE {MONTH} <= {through}"
     recomputed = f"SELECT {recomputed} FROM {mart.relation} WHERE {MONTH} <= {through}"
     if keys is not None:
-        of_keys = " AND ".join(f"t.{ident(g)} IS NOT DISTINCT FROM k.{ident(g)}" for g in grain)
+        of_keys = null_safe_match(grain, "t", "k")
         frozen, recomputed = (f"SELECT t.* FROM ({side}) AS t SEMI JOIN ({keys}) AS k ON {of_keys}"
                               for side in (frozen, recomputed))  # fmt: skip
     return (

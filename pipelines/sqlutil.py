@@ -45,6 +45,12 @@ def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def null_safe_match(columns, left: str, right: str) -> str:
+    """``left`` and ``right`` (table aliases) agree on every one of ``columns``, NULL equal to NULL:
+    the join of a grain or key, where a NULL key is a key like any other."""
+    return " AND ".join(f"{left}.{ident(c)} IS NOT DISTINCT FROM {right}.{ident(c)}" for c in columns)
+
+
 def literal(value: str) -> str:
     """A single-quoted SQL string literal."""
     return "'" + value.replace("'", "''") + "'"

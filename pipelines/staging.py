@@ -29,7 +29,7 @@ import duckdb
 from pipelines.changes import differing_by_grain, forget_changes, record_changes
 from pipelines.contract import Table
 from pipelines.ingest import loaded_files, raw_table_name
-from pipelines.sqlutil import ident, transaction
+from pipelines.sqlutil import ident, null_safe_match, transaction
 from pipelines.versions import META_SCHEMA, ensure_meta, fingerprint, record_version, versions
 
 STAGING_SCHEMA = "staging"
@@ -65,7 +65,7 @@ def staging_sql(table: Table, source: str | None = None) -> str:
     kept = [ident(c) for c in _contract_columns(table)]
     window = f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) = 1"
     if source is None:
-        raw, repeated = raw_table_name(table), _key_match(table, "s", "r")
+        raw, repeated = raw_table_name(table), null_safe_match(table.primary_key, "s", "r")
         latest = (
             f"WITH repeated AS (SELECT {keys} FROM {raw} GROUP BY ALL HAVING count(*) > 1) "
             f"SELECT * FROM {raw} AS s WHERE NOT EXISTS (SELECT 1 FROM repeated AS r WHERE {repeated}) "
@@ -76,13 +76,6 @@ def staging_sql(table: Table, source: str | None = None) -> str:
         latest = f"SELECT * FROM {source} {window}"
     where = "WHERE NOT is_deleted" if table.has_is_deleted else ""
     return f"SELECT {', '.join(kept)}, _file, _row FROM ({latest}) AS latest {where}"
-
-
-def _key_match(table: Table, left: str, right: str) -> str:
-    """``left`` and ``right`` hold the same key: the staging rule's partition (NULL-safe)."""
-    return " AND ".join(
-        f"{left}.{ident(k)} IS NOT DISTINCT FROM {right}.{ident(k)}" for k in table.primary_key
-    )
 
 
 def _staged_files(con: duckdb.DuckDBPyConnection, table: Table) -> dict[str, str]:
@@ -109,7 +102,7 @@ def _merge(
         "WHERE _file IN (SELECT unnest(?::VARCHAR[]))",
         [new_files],
     )
-    match = _key_match(table, "s", "k")
+    match = null_safe_match(table.primary_key, "s", "k")
     touched = f"EXISTS (SELECT 1 FROM _touched AS k WHERE {match})"
     touched_rows = f"(SELECT * FROM {raw} AS s WHERE {touched})"
     con.execute(f"CREATE OR REPLACE TEMP TABLE _winners AS {staging_sql(table, touched_rows)}")
