@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -173,9 +174,24 @@ def test_daily_drops_one_run_each_publish_the_marts_of_one_full_run(sample, refe
     assert model_differences(reference, warehouse) == {}
 
 
+@pytest.fixture(scope="module")
+def next_month(sample, reference, tmp_path_factory) -> tuple[Path, date, Path, WarehouseResource]:
+    """(landing, its first day, history, full): the sample with the first drop of the next
+    month landed; a copy of the reference's warehouse (the sample published before that drop: the
+    history a daily run starts from, which the daily-drops test shows equal to one built drop by
+    drop); and one full run over the landing, where the daily run must end. Shared by both ways of
+    recomputing the new month."""
+    root = tmp_path_factory.mktemp("next_month")
+    landing, history = root / "landing", root / "history"
+    shutil.copytree(sample, landing)
+    shutil.copytree(reference.warehouse_dir, history, symlinks=True)  # the publications' relative links
+    first_day = land_next_month(landing, DROP_DAYS[-1].isoformat())
+    return landing, first_day, history, publish(landing, root / "full")
+
+
 @pytest.mark.parametrize("by_key", [False, True], ids=["most-keys-touched-in-full", "forced-by-key"])
 def test_the_first_drop_of_a_new_month_publishes_the_marts_of_one_full_run(
-    sample, tmp_path, monkeypatch, by_key
+    next_month, tmp_path, monkeypatch, by_key
 ):
     """A drop dated in the next month moves ``as_of_month``: it touches every line's revenue,
     every account's MRR, receivables and spine, so those models are rebuilt in full (more than
@@ -184,16 +200,15 @@ def test_the_first_drop_of_a_new_month_publishes_the_marts_of_one_full_run(
     reconciliation check stopped the run.)"""
     if by_key:
         monkeypatch.setattr(incremental, "FULL_BUILD_MIN_KEYS", float("inf"))
-    landing = tmp_path / "landing"
-    deliver(sample, landing, DROP_DAYS[-1])
-    publish(landing, tmp_path / "daily")
-    next_month = land_next_month(landing, DROP_DAYS[-1].isoformat())
+    landing, first_day, history, full = next_month
+    shutil.copytree(history, tmp_path / "daily", symlinks=True)
     daily = WarehouseResource(landing_dir=str(landing), warehouse_dir=str(tmp_path / "daily"))
-    revenue = materialization_metadata(materialize_all(daily), ["intermediate", "int_revenue_by_line_month"])
+    result = materialize_all(daily)
+    assert materialization_metadata(result, ["raw", "billing__transactions"])["files_loaded"] == 1
+    revenue = materialization_metadata(result, ["intermediate", "int_revenue_by_line_month"])
     assert revenue["recompute"] == ("incremental" if by_key else "full")
     assert ("recompute_reason" in revenue) is not by_key
-    full = publish(landing, tmp_path / "full")
     with duckdb.connect(str(daily.working_db_path), read_only=True) as con:
-        assert con.execute("SELECT as_of_month FROM intermediate.int_periods").fetchone()[0] == next_month
+        assert con.execute("SELECT as_of_month FROM intermediate.int_periods").fetchone()[0] == first_day
     assert_identical(full, daily)
     assert model_differences(full, daily) == {}
