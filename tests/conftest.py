@@ -121,7 +121,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
     The suite runs on two pytest-xdist workers, one module at a time each (``--dist loadfile``,
     pyproject.toml): handing out the multi-minute modules first lets both workers end at about
-    the same time instead of one waiting for the other's last long module.
+    the same time instead of one waiting for the other's last long module. pytest-xdist keeps
+    this order only with ``--no-loadscope-reorder`` (pyproject.toml); by default it hands out
+    the modules with the most tests first, which sent the longest module, five tests, last.
     """
     slow_modules = {item.module.__name__ for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.module.__name__ not in slow_modules)  # stable: order kept within
