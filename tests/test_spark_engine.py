@@ -21,7 +21,8 @@ import duckdb
 import pytest
 
 from assets.resources import WarehouseResource
-from assets.sql_assets import load_sql_models
+from assets.sql_assets import EXTERNAL_TABLES, load_sql_models, model_key
+from assets.sql_assets import relation as relation_of
 from pipelines import spark_sql
 from pipelines.spark_engine import EngineError, SparkEngine, SparkSettings, spark_session
 from pipelines.sql_models import MACRO_STATEMENTS, SqlModel, build_model
@@ -161,12 +162,13 @@ def test_a_broken_rewrite_makes_the_engines_disagree(golden_on_duckdb, tmp_path,
     monkeypatch.setattr(spark_sql, "REWRITES", broken)
     marts = ("account_month_economics", "retention")
     models = load_sql_models()
+    keys = {**EXTERNAL_TABLES, **{n: model_key(m) for n, m in models.items()}}  # the assets' own
     on_duckdb = Path(golden_on_duckdb.warehouse_dir) / "working.duckdb"
     shutil.copy(on_duckdb, tmp_path / "working.duckdb")
     with duckdb.connect(str(tmp_path / "working.duckdb")) as con:
         engine = SparkEngine(SETTINGS, tmp_path / "spark")
         for name in marts:
-            reads = {relation_of(con, table): None for table in models[name].depends_on}
+            reads = {relation_of(keys[table]): None for table in models[name].depends_on}
             engine.build_model(con, models[name], reads, None)
     for side, working in (("duckdb", on_duckdb), ("spark", tmp_path / "working.duckdb")):
         with duckdb.connect(str(tmp_path / f"{side}.duckdb")) as con:
@@ -176,16 +178,6 @@ def test_a_broken_rewrite_makes_the_engines_disagree(golden_on_duckdb, tmp_path,
     found = differences(tmp_path / "duckdb.duckdb", tmp_path / "spark.duckdb")
     drifted = {d.split(" ")[0] for d in found}
     assert {"account_month_economics.gross_margin_pct", "retention.nrr_1m"} <= drifted, found
-
-
-def relation_of(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """``schema.table`` of a table a model reads, in a working database."""
-    (schema,) = con.execute(
-        "SELECT schema_name FROM duckdb_tables() WHERE table_name = ? "
-        "AND schema_name IN ('staging', 'intermediate', 'marts')",
-        [table],
-    ).fetchone()
-    return f"{schema}.{table}"
 
 
 @slow
