@@ -71,8 +71,17 @@ def _unqualified_tables(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
+def _plain_ctes(tree: exp.Expression) -> exp.Expression:
+    """``WITH x AS MATERIALIZED (...)`` → ``WITH x AS (...)``: a model marks a CTE MATERIALIZED to
+    keep DuckDB's join planner from reordering a join past it (the SQL says where); Spark has no
+    such keyword, and its answer is the same either way."""
+    for cte in tree.find_all(exp.CTE):
+        cte.set("materialized", None)
+    return tree
+
+
 # Applied in this order: macros first, so that their bodies go through the other rewrites too.
-REWRITES = (_expand_macros, _round_even_to_bround, _divide_as_double, _unqualified_tables)
+REWRITES = (_expand_macros, _round_even_to_bround, _divide_as_double, _unqualified_tables, _plain_ctes)
 
 
 def spark_type(duckdb_type: str) -> str:

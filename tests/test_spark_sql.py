@@ -65,6 +65,12 @@ def test_tables_are_read_without_their_layer():
     )
 
 
+def test_a_materialized_cte_is_a_plain_one():
+    assert spark_sql("with a as materialized (select 1 as x) select x from a") == (
+        "WITH a AS (SELECT 1 AS x) SELECT x FROM a"
+    )
+
+
 def with_macros() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     for statement in MACRO_STATEMENTS:

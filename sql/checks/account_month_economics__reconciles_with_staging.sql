@@ -60,16 +60,27 @@ infra_unit_costs as (
     where infra.rate_kind = 'infra_per_settled_transaction_usd' and infra.rate * usd.unit_to_reporting is not null
 ),
 
-transactions as (
+-- Per day and settled or not: the infrastructure cost of a day's settled transactions is their
+-- count times the day's unit cost, so the infra rates are joined to days, not to 15 M rows.
+transactions_by_day as (
     select
+        cast(transactions.occurred_at as date) as fact_date,
+        transactions.status = 'settled' as settled,
         sum(money(transactions.processing_cost * fx.minor_unit_to_reporting)) as processing_cost,
-        sum(infra.unit_cost) as infra_cost
+        count(*) as transactions
     from stg_billing__transactions as transactions
     inner join int_fx_daily as fx on fx.currency = transactions.currency and fx.rate_date = cast(transactions.occurred_at as date)
-    left join infra_unit_costs as infra
-        on transactions.status = 'settled' and infra.rate_date = cast(transactions.occurred_at as date)
     where transactions.status in ('settled', 'refunded', 'disputed')
-        and (transactions.status <> 'settled' or infra.unit_cost is not null)
+    group by cast(transactions.occurred_at as date), transactions.status = 'settled'
+),
+
+transactions as (
+    select
+        sum(days.processing_cost) as processing_cost,
+        sum(days.transactions * infra.unit_cost) as infra_cost
+    from transactions_by_day as days
+    left join infra_unit_costs as infra on days.settled and infra.rate_date = days.fact_date
+    where not days.settled or infra.unit_cost is not null
 ),
 
 fees as (
