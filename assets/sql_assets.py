@@ -75,6 +75,12 @@ def _with_descriptions(schema: TableSchema, model: SqlModel) -> TableSchema:
     )
 
 
+def table_keys(models: dict[str, SqlModel]) -> dict[str, AssetKey]:
+    """The asset key of every table a model's SQL may name: the staged extracts and settings
+    tables (``EXTERNAL_TABLES``) and the models themselves."""
+    return {**EXTERNAL_TABLES, **{name: model_key(m) for name, m in models.items()}}
+
+
 def relation(key: AssetKey) -> str:
     """The working-database table a Dagster asset key (``[schema, table]``) names."""
     return ".".join(key.path)
@@ -268,7 +274,7 @@ def build_sql_definitions(
     models: dict[str, SqlModel], sql_dir=SQL_DIR
 ) -> tuple[list[AssetsDefinition], list[AssetChecksDefinition]]:
     """Assets and checks for every model and check file under ``sql_dir``."""
-    keys = {**EXTERNAL_TABLES, **{name: model_key(m) for name, m in models.items()}}
+    keys = table_keys(models)
     # Models another one reads through ``incremental.touched_by`` keep their changed rows, and
     # so do incremental models: their grain check looks only at the keys they changed.
     watched = {

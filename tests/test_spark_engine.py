@@ -21,7 +21,7 @@ import duckdb
 import pytest
 
 from assets.resources import WarehouseResource
-from assets.sql_assets import EXTERNAL_TABLES, load_sql_models, model_key
+from assets.sql_assets import load_sql_models, table_keys
 from assets.sql_assets import relation as relation_of
 from pipelines import spark_sql
 from pipelines.spark_engine import EngineError, SparkEngine, SparkSettings, spark_session
@@ -162,7 +162,7 @@ def test_a_broken_rewrite_makes_the_engines_disagree(golden_on_duckdb, tmp_path,
     monkeypatch.setattr(spark_sql, "REWRITES", broken)
     marts = ("account_month_economics", "retention")
     models = load_sql_models()
-    keys = {**EXTERNAL_TABLES, **{n: model_key(m) for n, m in models.items()}}  # the assets' own
+    keys = table_keys(models)  # the assets' own name -> asset key mapping
     on_duckdb = Path(golden_on_duckdb.warehouse_dir) / "working.duckdb"
     shutil.copy(on_duckdb, tmp_path / "working.duckdb")
     with duckdb.connect(str(tmp_path / "working.duckdb")) as con:
