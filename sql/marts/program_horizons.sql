@@ -28,30 +28,26 @@ live_accounts as (
     select account_id, segment from dim_account where segment is not null
 ),
 
--- Every metric, long: one row per account, month and metric name, as an exact decimal (12
--- places keep the ratio metrics' precision), so that the group sums below do not depend on the
--- order of addition.
-all_metric_values as (
-    select account_id, month, 'revenue' as metric, cast(revenue as decimal(38, 12)) as value from account_month_economics
-    union all
-    select account_id, month, 'mrr', cast(mrr as decimal(38, 12)) from account_month_economics
-    union all
-    select account_id, month, 'gross_margin', cast(gross_margin as decimal(38, 12)) from account_month_economics
-    union all
-    select account_id, month, 'gross_margin_pct', cast(gross_margin_pct as decimal(38, 12)) from account_month_economics
-    union all
-    select account_id, month, 'cost_to_serve', cast(cost_to_serve as decimal(38, 12)) from account_month_economics
-    union all
-    select account_id, month, 'exception_handling_cost', cast(exception_handling_cost as decimal(38, 12)) from account_month_economics
-    union all
-    select account_id, month, 'contribution_margin', cast(contribution_margin as decimal(38, 12)) from account_month_economics
-    union all
-    select account_id, month, 'engagement_score', cast(engagement_score as decimal(38, 12)) from engagement_economics
-),
-
--- Only the metrics some program is measured on (each one is a copy of every account-month).
-metric_values as (
-    select * from all_metric_values where metric in (select metric from program_metrics)
+-- Every account-month of either mart, wide: the metrics of account_month_economics and the
+-- engagement_score of engagement_economics, each side flagged where it has the row (a metric is
+-- there for an account-month when its mart has the row, even with a NULL value).
+measured as (
+    select
+        coalesce(economics.account_id, engagement.account_id) as account_id,
+        coalesce(economics.month, engagement.month) as month,
+        economics.account_id is not null as has_economics,
+        engagement.account_id is not null as has_engagement,
+        economics.revenue,
+        economics.mrr,
+        economics.gross_margin,
+        economics.gross_margin_pct,
+        economics.cost_to_serve,
+        economics.exception_handling_cost,
+        economics.contribution_margin,
+        engagement.engagement_score
+    from account_month_economics as economics
+    full join engagement_economics as engagement
+        on engagement.account_id = economics.account_id and engagement.month = economics.month
 ),
 
 treated as (
@@ -90,7 +86,7 @@ windows as (
         subjects.program_id,
         subjects.account_id,
         subjects.arm,
-        program_metrics.metric,
+        programs.target_metric,
         horizons.horizon,
         cast(date_trunc('month', subjects.reference_at) as date) as reference_month,
         cast(
@@ -99,46 +95,113 @@ windows as (
         ) as post_start
     from subjects
     inner join programs on programs.program_id = subjects.program_id
-    inner join program_metrics on program_metrics.program_id = subjects.program_id
     cross join horizons
 ),
 
-account_changes as (
+-- The months of each window, pre (the 3 before the reference month) or post (the horizon's 3),
+-- with the value of both metrics the program is measured on: its target metric, as an exact
+-- decimal (12 places keep the ratio metrics' precision) so that the sums below do not depend on
+-- the order of addition, and contribution_margin. One join for both metrics: the account's
+-- months are matched once.
+window_values as (
     select
         windows.program_id,
         windows.horizon,
-        windows.metric,
         windows.account_id,
         windows.arm,
-        count(*) filter (where metric_values.month < windows.reference_month) as pre_months,
-        count(*) filter (where metric_values.month >= windows.post_start) as post_months,
-        -- Each account's mean over the months where the metric exists, rounded once to 12
-        -- decimals, so that the group sums below are exact (the same on every run).
-        cast(
-            sum(metric_values.value) filter (where metric_values.month < windows.reference_month)
-            / nullif(count(metric_values.value) filter (where metric_values.month < windows.reference_month), 0)
-            as decimal(38, 12)
-        ) as pre,
-        cast(
-            sum(metric_values.value) filter (where metric_values.month >= windows.post_start)
-            / nullif(count(metric_values.value) filter (where metric_values.month >= windows.post_start), 0)
-            as decimal(38, 12)
-        ) as post
+        measured.month < windows.reference_month as is_pre,
+        -- target_metric is one of the eight below (ingestion quarantines any other program)
+        case
+            when windows.target_metric = 'engagement_score' then measured.has_engagement
+            else measured.has_economics
+        end as target_present,
+        -- each branch cast apart: a CASE of DECIMAL and DOUBLE branches would be a DOUBLE
+        case windows.target_metric
+            when 'revenue' then cast(measured.revenue as decimal(38, 12))
+            when 'mrr' then cast(measured.mrr as decimal(38, 12))
+            when 'gross_margin' then cast(measured.gross_margin as decimal(38, 12))
+            when 'gross_margin_pct' then cast(measured.gross_margin_pct as decimal(38, 12))
+            when 'cost_to_serve' then cast(measured.cost_to_serve as decimal(38, 12))
+            when 'exception_handling_cost' then cast(measured.exception_handling_cost as decimal(38, 12))
+            when 'contribution_margin' then cast(measured.contribution_margin as decimal(38, 12))
+            when 'engagement_score' then cast(measured.engagement_score as decimal(38, 12))
+        end as target_value,
+        measured.has_economics as margin_present,
+        cast(measured.contribution_margin as decimal(38, 12)) as margin_value
     from windows
-    inner join metric_values
-        on metric_values.account_id = windows.account_id
-            and metric_values.metric = windows.metric
+    inner join measured
+        on measured.account_id = windows.account_id
             and (
                 (
-                    metric_values.month >= cast(windows.reference_month - interval 3 month as date)
-                    and metric_values.month < windows.reference_month
+                    measured.month >= cast(windows.reference_month - interval 3 month as date)
+                    and measured.month < windows.reference_month
                 )
                 or (
-                    metric_values.month >= windows.post_start
-                    and metric_values.month < cast(windows.post_start + interval 3 month as date)
+                    measured.month >= windows.post_start
+                    and measured.month < cast(windows.post_start + interval 3 month as date)
                 )
             )
-    group by windows.program_id, windows.horizon, windows.metric, windows.account_id, windows.arm
+),
+
+-- Per account and window, for each of the two metrics: the months it is there in the pre and
+-- the post window, and its mean over the months where its value exists, rounded once to 12
+-- decimals, so that the group sums below are exact (the same on every run).
+account_windows as (
+    select
+        program_id,
+        horizon,
+        account_id,
+        arm,
+        count(*) filter (where target_present and is_pre) as target_pre_months,
+        count(*) filter (where target_present and not is_pre) as target_post_months,
+        cast(
+            sum(target_value) filter (where target_present and is_pre)
+            / nullif(count(target_value) filter (where target_present and is_pre), 0)
+            as decimal(38, 12)
+        ) as target_pre,
+        cast(
+            sum(target_value) filter (where target_present and not is_pre)
+            / nullif(count(target_value) filter (where target_present and not is_pre), 0)
+            as decimal(38, 12)
+        ) as target_post,
+        count(*) filter (where margin_present and is_pre) as margin_pre_months,
+        count(*) filter (where margin_present and not is_pre) as margin_post_months,
+        cast(
+            sum(margin_value) filter (where margin_present and is_pre)
+            / nullif(count(margin_value) filter (where margin_present and is_pre), 0)
+            as decimal(38, 12)
+        ) as margin_pre,
+        cast(
+            sum(margin_value) filter (where margin_present and not is_pre)
+            / nullif(count(margin_value) filter (where margin_present and not is_pre), 0)
+            as decimal(38, 12)
+        ) as margin_post
+    from window_values
+    group by program_id, horizon, account_id, arm
+),
+
+-- Each metric of a program, and whether it is the program's target metric (or else
+-- contribution_margin alone).
+metric_sides as (
+    select program_metrics.program_id, program_metrics.metric, program_metrics.metric = programs.target_metric as is_target
+    from program_metrics
+    inner join programs on programs.program_id = program_metrics.program_id
+),
+
+-- One row per account, window and metric of the program.
+account_changes as (
+    select
+        account_windows.program_id,
+        account_windows.horizon,
+        metric_sides.metric,
+        account_windows.account_id,
+        account_windows.arm,
+        case when metric_sides.is_target then target_pre_months else margin_pre_months end as pre_months,
+        case when metric_sides.is_target then target_post_months else margin_post_months end as post_months,
+        case when metric_sides.is_target then target_pre else margin_pre end as pre,
+        case when metric_sides.is_target then target_post else margin_post end as post
+    from account_windows
+    inner join metric_sides on metric_sides.program_id = account_windows.program_id
 ),
 
 arms as (
