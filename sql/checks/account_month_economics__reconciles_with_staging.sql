@@ -90,6 +90,21 @@ fees as (
     where charges.status in ('succeeded', 'refunded')
 ),
 
+-- Per ticket first (a materialized CTE: inlined, DuckDB joined the categories and unit rates to
+-- each of the 2.7 M time entries instead of to the tickets).
+ticket_kinds as materialized (
+    select
+        tickets.ticket_id,
+        categories.is_exception,
+        unit_rates.rate is not null as has_unit_rate
+    from stg_support__tickets as tickets
+    inner join ticket_categories as categories on categories.category = tickets.category
+    left join int_rates_daily as unit_rates
+        on unit_rates.rate_kind = 'exception_unit_usd'
+            and unit_rates.rate_key = tickets.category
+            and unit_rates.rate_date = cast(tickets.created_at as date)
+),
+
 agent_time as (
     select
         sum(case when not tickets.is_exception then cost end) as support_cost,
@@ -103,18 +118,7 @@ agent_time as (
                 and rates.rate_date = cast(entries.logged_at as date)
         inner join usd on usd.rate_date = cast(entries.logged_at as date)
     ) as entry_costs
-    inner join (
-        select
-            tickets.ticket_id,
-            categories.is_exception,
-            unit_rates.rate is not null as has_unit_rate
-        from stg_support__tickets as tickets
-        inner join ticket_categories as categories on categories.category = tickets.category
-        left join int_rates_daily as unit_rates
-            on unit_rates.rate_kind = 'exception_unit_usd'
-                and unit_rates.rate_key = tickets.category
-                and unit_rates.rate_date = cast(tickets.created_at as date)
-    ) as tickets on tickets.ticket_id = entry_costs.ticket_id
+    inner join ticket_kinds as tickets on tickets.ticket_id = entry_costs.ticket_id
     where not tickets.is_exception or tickets.has_unit_rate
 ),
 
