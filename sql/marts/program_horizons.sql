@@ -180,8 +180,8 @@ account_windows as (
     group by program_id, horizon, account_id, arm
 ),
 
--- Each metric of a program, and whether it is the program's target metric (or else
--- contribution_margin alone).
+-- Each metric of a program, and whether it is the program's target metric (if not, it is
+-- contribution_margin).
 metric_sides as (
     select program_metrics.program_id, program_metrics.metric, program_metrics.metric = programs.target_metric as is_target
     from program_metrics
