@@ -59,21 +59,24 @@ class Landing:
         quantity: int | None = None,
         unit_amount: int | None = None,
         status: str = "paid",
+        created_on: str | None = None,
     ) -> None:
-        """One invoice created on ``period_start`` with one line (amounts in minor units)."""
+        """One invoice created on ``created_on`` (by default ``period_start``) with one line
+        (amounts in minor units)."""
         n = self.next_id()
         paid = amount if status == "paid" else 0
+        created = created_on or period_start
         self.add(
             "billing/invoices",
             "invoice_id,customer_id,subscription_id,status,currency,amount_due,amount_paid,created_at,paid_at,updated_at",
-            f"I{n},{customer_id},{subscription_id},{status},{currency},{amount},{paid},{period_start},"
-            f"{period_start if status == 'paid' else ''},{period_start}",
+            f"I{n},{customer_id},{subscription_id},{status},{currency},{amount},{paid},{created},"
+            f"{created if status == 'paid' else ''},{created}",
         )
         self.add(
             "billing/invoice_line_items",
             "line_item_id,invoice_id,type,amount,currency,period_start,period_end,proration,quantity,unit_amount,updated_at",
             f"L{n},I{n},{line_type},{amount},{currency},{period_start},{period_end},false,"
-            f"{'' if quantity is None else quantity},{'' if unit_amount is None else unit_amount},{period_start}",
+            f"{'' if quantity is None else quantity},{'' if unit_amount is None else unit_amount},{created}",
         )
 
     def ticket(self, account_id: str, day: str, category: str = "how_to", minutes: float = 0) -> None:

@@ -17,12 +17,14 @@ import duckdb
 import pytest
 
 from assets.definitions import sql_models
+from assets.resources import WarehouseResource
 from pipelines import incremental
 from pipelines.changes import differing_by_grain, symmetric_difference
 from pipelines.contract import table
 from pipelines.staging import staging_sql, staging_table_name
 from tests.conftest import forced_rebuild, ingest, materialization_metadata, materialize_all, query, write
 from tests.golden_fixture import golden_warehouse, land_a_late_ticket
+from tests.landing_builder import Landing, build
 from tests.test_ingest import ACCOUNTS_HEADER, account
 from tests.test_reproducibility import differences, model_differences
 
@@ -333,6 +335,49 @@ def test_a_new_month_recomputes_the_revenue_of_every_line_and_equals_a_full_run(
 
     full = golden_warehouse(tmp_path / "full")
     land_a_transaction_in_april(Path(full.landing_dir))
+    materialize_all(full)
+    assert_as_full_run(daily, full)
+
+
+def priced_subscription_invoiced_ahead() -> Landing:
+    """Subscription S1 of account P1: 10 seats x 1000 cents in January and February, and March's
+    line at 10 x 1100 (+10 %), invoiced on 20 February: until a fact of March arrives,
+    as_of_month is February and March's line is not yet compared."""
+    landing = Landing()
+    landing.account("P1", "smb")
+    seats = {"subscription_id": "S1", "quantity": 10}
+    landing.invoice_line("CP1", "2025-01-01", "2025-02-01", 10000, unit_amount=1000, **seats)
+    landing.invoice_line("CP1", "2025-02-01", "2025-03-01", 10000, unit_amount=1000, **seats)
+    landing.invoice_line(
+        "CP1", "2025-03-01", "2025-04-01", 11000, unit_amount=1100, created_on="2025-02-20", **seats
+    )
+    return landing
+
+
+def land_a_ticket_in_march(landing: Path) -> None:
+    write(landing, "support/tickets/march/k.csv",
+          "ticket_id,organization_id,created_at,status,priority,channel,category,reopens,updated_at\n"
+          "KM,OP1,2025-03-05T09:00:00,solved,low,web,how_to,0,2025-03-05T09:00:00\n")  # fmt: skip
+
+
+def test_a_line_invoiced_ahead_is_compared_once_its_month_is_reported_and_equals_a_full_run(tmp_path):
+    """No line of a subscription changes when as_of_month moves into March, yet March's line
+    becomes a price increase: the move itself touches every subscription with a line
+    (``int_periods`` in ``int_price_increases``' ``touched_by``)."""
+    increases = "SELECT subscription_id, month FROM intermediate.int_price_increases"
+    daily = build(tmp_path / "daily", priced_subscription_invoiced_ahead())
+    assert query(daily, increases) == []
+    land_a_ticket_in_march(Path(daily.landing_dir))
+    refreshed = materialization_metadata(materialize_all(daily), ["intermediate", "int_price_increases"])
+    assert refreshed["recompute"] == "incremental"
+    assert query(daily, increases) == [("S1", date(2025, 3, 1))]
+
+    full_landing = tmp_path / "full" / "landing"
+    priced_subscription_invoiced_ahead().write_to(full_landing)
+    land_a_ticket_in_march(full_landing)
+    full = WarehouseResource(
+        landing_dir=str(full_landing), warehouse_dir=str(tmp_path / "full" / "warehouse")
+    )
     materialize_all(full)
     assert_as_full_run(daily, full)
 
