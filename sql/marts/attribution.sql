@@ -10,15 +10,23 @@ with customer_revenue as (
     group by 1
 ),
 
+-- Agent time per ticket first, then one row per ticket: joined before the grouping, the 2.7 M
+-- time entries at scale 10 were grouped on four ticket columns (the statement: 1.5 s of operator
+-- time then, 0.8 s now).
+entry_costs as (
+    select ticket_id, sum(agent_cost) as agent_cost
+    from int_time_entries_valued
+    group by ticket_id
+),
+
 ticket_costs as (
     select
         tickets.ticket_id,
         tickets.organization_id,
         tickets.account_id not like 'unattributed:%' as is_attributed,
-        coalesce(tickets.unit_cost, 0) + coalesce(sum(entries.agent_cost), 0) as cost_to_serve
+        coalesce(tickets.unit_cost, 0) + coalesce(entry_costs.agent_cost, 0) as cost_to_serve
     from int_tickets_valued as tickets
-    left join int_time_entries_valued as entries on entries.ticket_id = tickets.ticket_id
-    group by tickets.ticket_id, tickets.organization_id, tickets.account_id, tickets.unit_cost
+    left join entry_costs on entry_costs.ticket_id = tickets.ticket_id
 ),
 
 organization_costs as (
