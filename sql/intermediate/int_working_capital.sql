@@ -3,16 +3,21 @@
 -- days-to-pay formulas, which both working-capital marts read.
 -- dso = ar_end / billed_90d x 90; days_to_pay = amount-weighted mean days from created_at to
 -- paid_at of the invoices paid in the month. NULL when the denominator is 0.
+-- The receivables hold one row per account and month already: only the totals are grouped
+-- (grouping sets on both grew a hash table of every account-month, 0.42 s at scale 10).
 with positions as (
+    select account_id, month, ar_end, billed_90d, paid_amount, paid_amount_seconds
+    from int_receivables_by_account_month
+    union all
     select
-        account_id,
+        null as account_id,
         month,
         sum(ar_end) as ar_end,
         sum(billed_90d) as billed_90d,
         sum(paid_amount) as paid_amount,
         sum(paid_amount_seconds) as paid_amount_seconds
     from int_receivables_by_account_month
-    group by grouping sets ((account_id, month), (month))
+    group by month
 )
 
 select
