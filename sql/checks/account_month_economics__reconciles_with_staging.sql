@@ -105,20 +105,23 @@ ticket_kinds as materialized (
             and unit_rates.rate_date = cast(tickets.created_at as date)
 ),
 
+-- Each time entry's cost is rounded once (money()), then summed per ticket: the join to the
+-- tickets reads ~1 M ticket sums instead of 2.7 M entries at scale 10 (exact: decimal sums).
 agent_time as (
     select
         sum(case when not tickets.is_exception then cost end) as support_cost,
         sum(case when tickets.is_exception then cost end) as exception_agent_cost
     from (
-        select entries.ticket_id, money(entries.minutes / 60.0 * rates.rate * usd.unit_to_reporting) as cost
+        select entries.ticket_id, sum(money(entries.minutes / 60.0 * rates.rate * usd.unit_to_reporting)) as cost
         from stg_support__time_entries as entries
         inner join int_rates_daily as rates
             on rates.rate_kind = 'agent_hourly_usd'
                 and rates.rate_key = entries.agent_tier
                 and rates.rate_date = cast(entries.logged_at as date)
         inner join usd on usd.rate_date = cast(entries.logged_at as date)
-    ) as entry_costs
-    inner join ticket_kinds as tickets on tickets.ticket_id = entry_costs.ticket_id
+        group by entries.ticket_id
+    ) as ticket_costs
+    inner join ticket_kinds as tickets on tickets.ticket_id = ticket_costs.ticket_id
     where not tickets.is_exception or tickets.has_unit_rate
 ),
 
