@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
+import duckdb
 import pytest
 from dagster import AssetKey
 
-from assets.sql_assets import EXTERNAL_TABLES, build_sql_definitions, load_sql_models
-from pipelines.sql_models import ModelError, dependency_order, load_models, referenced_tables
+from assets.sql_assets import EXTERNAL_TABLES, build_sql_definitions, duplicated_grain, load_sql_models
+from pipelines.sql_models import (
+    Incremental,
+    ModelError,
+    SqlModel,
+    dependency_order,
+    load_models,
+    referenced_tables,
+)
 
 EXTERNAL = {name: key.path[0] for name, key in EXTERNAL_TABLES.items()}
 
@@ -130,3 +139,26 @@ def test_asset_graph_lineage_comes_from_the_sql():
     }
     check_names = {c.name for check in checks for c in check.check_specs}
     assert {"grain_is_unique", "reconciles_with_staging"} <= check_names
+
+
+def test_the_grain_check_lists_exactly_the_grain_values_that_repeat():
+    """The check compares sorted grain hashes first and lists by value only when one repeats:
+    every repeated value is found (a NULL in the grain included, as GROUP BY groups NULLs),
+    nothing else is listed, and a table without a repeat passes; with the changed keys of an
+    incremental model it looks only at their rows."""
+    model = SqlModel("facts", "marts", Path("facts.sql"), "", (), grain=("account_id", "month"))
+    with duckdb.connect() as con:
+        con.execute("CREATE SCHEMA marts")
+        con.execute(
+            "CREATE TABLE marts.facts AS SELECT 'A' || (i % 5000) AS account_id, i // 5000 AS month "
+            "FROM range(100000) AS t(i)"
+        )
+        assert duplicated_grain(con, model) == []
+        con.execute("INSERT INTO marts.facts VALUES ('A7', 3), ('A7', 3), ('A9', 0), (NULL, 1), (NULL, 1)")
+        assert sorted(duplicated_grain(con, model), key=str) == [("A7", 3, 3), ("A9", 0, 2), (None, 1, 2)]
+
+        by_account = dataclasses.replace(model, incremental=Incremental(key="account_id", rows_of={}))
+        con.execute("CREATE TABLE changed_keys AS SELECT 'A9' AS account_id UNION ALL SELECT 'A8'")
+        assert duplicated_grain(con, by_account, "changed_keys") == [("A9", 0, 2)]
+        con.execute("DELETE FROM changed_keys WHERE account_id = 'A9'")
+        assert duplicated_grain(con, by_account, "changed_keys") == []
