@@ -240,22 +240,47 @@ def _grain_check(model: SqlModel) -> AssetChecksDefinition:
     return grain_is_unique
 
 
-def _failing_rows(con, check: SqlCheck, reads: list[str], spark: SparkEngine | None) -> dict:
+def _failing_rows(
+    con,
+    check: SqlCheck,
+    reads: list[str],
+    spark: SparkEngine | None,
+    model: SqlModel,
+    keys_in: str | None = None,
+) -> dict:
+    """The rows ``check`` returns; with ``keys_in`` (a table holding values of the check's
+    ``by_key``), the check reads only those keys' rows of its model: a temporary view of that
+    name stands in front of the model's table while the query runs."""
     if spark:
         columns, count, sample = spark.failing_rows(con, check.path, check.sql, versions(con, reads))
     else:
         use_model_schemas(con)
-        cursor = con.execute(check.sql)
-        columns = [d[0] for d in cursor.description]
-        failing = cursor.fetchall()
+        if keys_in:
+            key = ident(check.by_key)
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {ident(model.name)} AS FROM {model.relation} "
+                f"WHERE {key} IN (SELECT {key} FROM {keys_in})"
+            )
+        try:
+            cursor = con.execute(check.sql)
+            columns = [d[0] for d in cursor.description]
+            failing = cursor.fetchall()
+        finally:
+            if keys_in:
+                con.execute(f"DROP VIEW {ident(model.name)}")
         count, sample = len(failing), failing[:10]
-    return {"failing": count, "sample": [dict(zip(columns, map(str, row))) for row in sample]}
+    return {
+        "failing": count,
+        "sample": [dict(zip(columns, map(str, row))) for row in sample],
+        "rows_checked": "keys changed since the last pass" if keys_in else "every row",
+    }
 
 
 def _sql_check(
     check: SqlCheck, models: dict[str, SqlModel], keys: dict[str, AssetKey]
 ) -> AssetChecksDefinition:
     reads = [relation(keys[name]) for name in check.depends_on]
+    model = models[check.model]
 
     @asset_check(
         asset=model_key(models[check.model]),
@@ -266,18 +291,31 @@ def _sql_check(
         additional_deps=[model_key(models[t]) for t in check.depends_on if t in models and t != check.model],
     )
     def sql_check(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
+        """A check declared ``by_key`` that passed on its model's previous version, everything
+        else it reads unchanged since, reads the keys its model's last build changed only
+        (``pipelines.incremental.changed_since_passed``)."""
         spark = warehouse.spark_engine
+        check_key, sql = f"{check.model}:{check.name}", definition(check.sql, warehouse.engine)
         with warehouse.connect() as con:
+
+            def evaluate() -> dict:
+                changed = None
+                if check.by_key and not spark and not warehouse.full_rebuild:
+                    changed = incremental.changed_since_passed(
+                        con, model.relation, check_key, sql, lambda result: not result["failing"], reads
+                    )
+                return _failing_rows(con, check, reads, spark, model, changed)
+
             result, reused_from = evaluated_once(
-                con, f"{check.model}:{check.name}", definition(check.sql, warehouse.engine), reads,
-                context.run.run_id, not warehouse.full_rebuild, lambda: _failing_rows(con, check, reads, spark),
-            )  # fmt: skip
+                con, check_key, sql, reads, context.run.run_id, not warehouse.full_rebuild, evaluate
+            )
         return AssetCheckResult(
             passed=not result["failing"],
             severity=AssetCheckSeverity.ERROR,
             metadata={
                 "failing_rows": result["failing"],
                 "failing_rows_sample": MetadataValue.json(result["sample"]),
+                **({"rows_checked": result["rows_checked"]} if "rows_checked" in result else {}),
                 "engine": warehouse.engine,
                 **reused_metadata(reused_from),
             },
@@ -312,5 +350,5 @@ def build_sql_definitions(
     }
     model_assets = [_model_asset(m, keys, m.name in watched) for m in models.values()]
     checks = [_grain_check(m) for m in models.values() if m.grain]
-    checks += [_sql_check(c, models, keys) for c in load_checks(sql_dir, set(keys))]
+    checks += [_sql_check(c, models, keys) for c in load_checks(sql_dir, set(keys), models)]
     return [*settings_assets, *model_assets], checks

@@ -233,15 +233,23 @@ def built_elsewhere(con: duckdb.DuckDBPyConnection, model: SqlModel, build: Buil
 
 
 def changed_since_passed(
-    con: duckdb.DuckDBPyConnection, relation: str, check_key: str, check_sql: str, passed
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    check_key: str,
+    check_sql: str,
+    passed,
+    reads: list[str] | None = None,
 ) -> str | None:
     """The table of the rows that changed since a version of ``relation`` on which the check
-    ``check_key`` (``check_sql``) last ``passed`` (a predicate on its recorded result), when the
-    table's last change went from that version to the current one; None otherwise. A check of a
-    property of single keys (no two rows share a key) then needs to look only at those keys:
-    every other row is as it was when the check passed."""
+    ``check_key`` (``check_sql``, reading ``reads``: ``relation`` alone by default) last
+    ``passed`` (a predicate on its recorded result), when the table's last change went from that
+    version to the current one and every other table the check reads is at the version it had
+    then; None otherwise. A check of a property of single keys (no two rows share a key, an
+    account's months bridge) then needs to look only at those keys: every other row, and
+    everything else it reads, is as it was when the check passed."""
     change = last_change(con, relation)
-    if change is None or change[1] != versions(con, [relation])[relation]:
+    inputs = versions(con, reads or [relation])
+    if change is None or change[1] != inputs[relation]:
         return None
-    earlier = reusable_check_result(con, check_key, model_version(check_sql, {relation: change[0]}))
+    earlier = reusable_check_result(con, check_key, model_version(check_sql, {**inputs, relation: change[0]}))
     return change[2] if earlier is not None and passed(earlier[0]) else None

@@ -104,8 +104,8 @@ def referenced_tables(sql: str, path: Path) -> set[str]:
     return {t.name for t in tree.find_all(exp.Table) if t.name and t.name not in ctes}
 
 
-def _docs(folder: Path) -> dict[str, dict]:
-    docs_file = folder / "_models.yml"
+def _docs(folder: Path, file_name: str = "_models.yml") -> dict[str, dict]:
+    docs_file = folder / file_name
     if not docs_file.exists():
         return {}
     return yaml.load(docs_file.read_text(), Loader=SAFE_LOADER) or {}
@@ -220,6 +220,9 @@ class SqlCheck:
     sql: str
     description: str
     depends_on: tuple[str, ...]
+    # ``by_key: <column>`` in ``sql/checks/_checks.yml``: the rows of each value of the model's
+    # incremental key are checked against that key's rows alone (``assets.sql_assets``).
+    by_key: str | None = None
 
 
 def _header_comment(sql: str) -> str:
@@ -231,17 +234,31 @@ def _header_comment(sql: str) -> str:
     return " ".join(lines)
 
 
-def load_checks(sql_dir: Path, known_tables: set[str]) -> list[SqlCheck]:
-    """Every check query under ``sql_dir/checks``, validated like the models."""
+CHECKS_FILE = "_checks.yml"  # beside the checks: what a check declares besides its SQL
+
+
+def load_checks(sql_dir: Path, known_tables: set[str], models: dict[str, SqlModel]) -> list[SqlCheck]:
+    """Every check query under ``sql_dir/checks``, validated like the models, with what
+    ``_checks.yml`` beside them declares: a check read ``by_key`` must use its model's
+    incremental key (the keys a build changed are known by that key only)."""
+    folder = sql_dir / "checks"
+    declared = _docs(folder, CHECKS_FILE)
+    paths = sorted(folder.glob("*.sql"))
+    if unknown := sorted(set(declared) - {path.stem for path in paths}):
+        raise ModelError(f"{folder / CHECKS_FILE}: no check file for {', '.join(unknown)}")
     checks = []
-    for path in sorted((sql_dir / "checks").glob("*.sql")):
+    for path in paths:
         model, separator, name = path.stem.partition("__")
         if not separator or model not in known_tables:
             raise ModelError(f"{path}: name it <model>__<check>.sql after an existing model")
         sql = path.read_text()
         depends_on = tuple(sorted(referenced_tables(sql, path)))
         _require_known(path, depends_on, known_tables)
-        checks.append(SqlCheck(name, model, path, sql, _header_comment(sql), depends_on))
+        by_key = (declared.get(path.stem) or {}).get("by_key")
+        incremental = models[model].incremental if model in models else None
+        if by_key and (incremental is None or incremental.key != by_key):
+            raise ModelError(f"{path}: by_key {by_key!r} is not the incremental key of {model}")
+        checks.append(SqlCheck(name, model, path, sql, _header_comment(sql), depends_on, by_key))
     return checks
 
 

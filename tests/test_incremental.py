@@ -18,9 +18,11 @@ import pytest
 
 from assets.definitions import sql_models
 from assets.resources import WarehouseResource
+from assets.sql_assets import _failing_rows, relation, table_keys
 from pipelines import incremental
 from pipelines.changes import differing_by_grain, symmetric_difference
 from pipelines.contract import table
+from pipelines.sql_models import SQL_DIR, load_checks
 from pipelines.staging import staging_sql, staging_table_name
 from tests.conftest import forced_rebuild, ingest, materialization_metadata, materialize_all, query, write
 from tests.golden_fixture import golden_warehouse, land_a_late_ticket
@@ -264,6 +266,8 @@ def test_a_drop_recomputes_only_the_keys_it_touches_and_equals_a_full_run(tmp_pa
     grain = [e for e in result.get_asset_check_evaluations() if e.check_name == "grain_is_unique"]
     scoped = {e.asset_key.path[-1] for e in grain if e.metadata["rows_checked"].value != "every row"}
     assert scoped == narrowed
+    bridge = next(e for e in result.get_asset_check_evaluations() if e.check_name == "bridge_identity")
+    assert bridge.passed and bridge.metadata["rows_checked"].value == "keys changed since the last pass"
 
     full = golden_warehouse(tmp_path / "full")
     land_changes_of_every_incremental_input(Path(full.landing_dir))
@@ -405,3 +409,34 @@ def test_the_rows_differing_by_grain_are_the_symmetric_difference_and_a_duplicat
     con.execute("INSERT INTO after_rows VALUES ('A3', DATE '2025-01-01', NULL)")  # a duplicate
     rows = con.execute(f"SELECT * FROM ({by_grain}) WHERE account_id = 'A3'").fetchall()
     assert len(rows) == 3  # A3's row before, and both of its rows after
+
+
+def test_a_check_by_key_reads_only_the_rows_of_the_keys_it_is_given(tmp_path):
+    """The MRR bridge is declared by account (sql/checks/_checks.yml): given the keys a build
+    changed, it reads those accounts' rows only. A row broken in A1 is found when A1 is among
+    the keys, and when every row is read; not when only A2 is."""
+    warehouse = golden_warehouse(tmp_path)
+    materialize_all(warehouse)
+    keys = table_keys(sql_models)
+    bridge = next(c for c in load_checks(SQL_DIR, set(keys), sql_models) if c.name == "bridge_identity")
+    assert bridge.by_key == "account_id"
+    reads = [relation(keys[name]) for name in bridge.depends_on]
+    model = sql_models["mrr_movements"]
+    with warehouse.connect() as con:
+        con.execute("BEGIN")
+        con.execute(
+            "UPDATE marts.mrr_movements SET new = new + 1 WHERE account_id = 'A1' AND month = DATE '2025-02-01'"
+        )
+        con.execute("CREATE TEMP TABLE only_a2 AS SELECT 'A2' AS account_id")
+        con.execute("CREATE TEMP TABLE with_a1 AS SELECT 'A1' AS account_id UNION ALL SELECT 'A2'")
+        found = {
+            keys_in: _failing_rows(con, bridge, reads, None, model, keys_in)
+            for keys_in in (None, "only_a2", "with_a1")
+        }
+        con.execute("ROLLBACK")
+    assert {k: (r["failing"], r["rows_checked"]) for k, r in found.items()} == {
+        None: (1, "every row"),
+        "only_a2": (0, "keys changed since the last pass"),
+        "with_a1": (1, "keys changed since the last pass"),
+    }
+    assert found["with_a1"]["sample"][0]["account_id"] == "A1"

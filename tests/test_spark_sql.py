@@ -119,7 +119,7 @@ def test_money_per_rounds_the_exact_quotient_half_even_on_duckdb(amount, n, expe
 def test_every_model_and_check_transpiles():
     models = load_sql_models()
     queries = {m.path.name: m.sql for m in models.values()}
-    queries |= {c.path.name: c.sql for c in load_checks(SQL_DIR, set(models) | set(EXTERNAL_TABLES))}
+    queries |= {c.path.name: c.sql for c in load_checks(SQL_DIR, set(models) | set(EXTERNAL_TABLES), models)}
     failures = {}
     for name, sql in queries.items():
         try:

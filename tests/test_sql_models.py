@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -11,10 +12,12 @@ from dagster import AssetKey
 
 from assets.sql_assets import EXTERNAL_TABLES, build_sql_definitions, duplicated_grain, load_sql_models
 from pipelines.sql_models import (
+    SQL_DIR,
     Incremental,
     ModelError,
     SqlModel,
     dependency_order,
+    load_checks,
     load_models,
     referenced_tables,
 )
@@ -162,3 +165,30 @@ def test_the_grain_check_lists_exactly_the_grain_values_that_repeat():
         assert duplicated_grain(con, by_account, "changed_keys") == [("A9", 0, 2)]
         con.execute("DELETE FROM changed_keys WHERE account_id = 'A9'")
         assert duplicated_grain(con, by_account, "changed_keys") == []
+
+
+@pytest.mark.parametrize(
+    ("declared", "refusal"),
+    [
+        (
+            "mrr_movements__bridge_identity: {by_key: month}",
+            "by_key 'month' is not the incremental key of mrr_movements",
+        ),
+        (
+            "retention__sums_to_movements: {by_key: segment}",
+            "by_key 'segment' is not the incremental key of retention",
+        ),
+        (
+            "mrr_movements__no_such_check: {by_key: account_id}",
+            "no check file for mrr_movements__no_such_check",
+        ),
+    ],
+)
+def test_a_check_declaration_that_could_skip_rows_is_refused_at_load(tmp_path, declared, refusal):
+    """A check read by key must use its model's incremental key (the keys a build changed are
+    known by that key only), and a declaration must name an existing check."""
+    shutil.copytree(SQL_DIR / "checks", tmp_path / "checks")
+    (tmp_path / "checks" / "_checks.yml").write_text(declared + "\n")
+    models = load_sql_models()
+    with pytest.raises(ModelError, match=refusal):
+        load_checks(tmp_path, set(models) | set(EXTERNAL_TABLES), models)
