@@ -30,6 +30,7 @@ from pipelines.background_imports import import_in_background
 from pipelines.contract import TABLES
 from pipelines.spark_engine import SparkEngine
 from pipelines.sql_models import (
+    SOURCE_ROW,
     SQL_DIR,
     ModelError,
     SqlCheck,
@@ -156,9 +157,20 @@ def _model_asset(model: SqlModel, keys: dict[str, AssetKey], keeps_changes: bool
 def _checked_rows(model: SqlModel, keys_in: str | None) -> str:
     """FROM clause of the rows a grain check reads: every row, or with ``keys_in`` (a table
     holding the incremental model's key, which is part of the grain) the rows of those keys."""
-    key = ident(model.incremental.key) if keys_in else ""
-    where = f" WHERE {key} IN (SELECT {key} FROM {keys_in})" if keys_in else ""
-    return f"FROM {model.relation}{where}"
+    if not keys_in:
+        return f"FROM {model.relation}"
+    key = model.incremental.key
+    return f"FROM {model.relation} WHERE {incremental.among_keys(ident(key), key, keys_in)}"
+
+
+def _rows_checked(scoped: bool) -> dict:
+    """The result's note of which rows a check read: the keys changed since it last passed, or all."""
+    return {"rows_checked": "keys changed since the last pass" if scoped else "every row"}
+
+
+def _rows_checked_metadata(result: dict) -> dict:
+    """That note as check metadata; a result recorded before checks noted it has none."""
+    return {"rows_checked": result["rows_checked"]} if "rows_checked" in result else {}
 
 
 def _grain_sql(model: SqlModel, keys_in: str | None = None) -> str:
@@ -213,10 +225,7 @@ def _grain_check(model: SqlModel) -> AssetChecksDefinition:
                         con, model.relation, check_key, sql, lambda result: not result["duplicates"]
                     )
                 duplicates = duplicated_grain(con, model, changed)
-                return {
-                    "duplicates": [list(map(str, d)) for d in duplicates],
-                    "rows_checked": "keys changed since the last pass" if changed else "every row",
-                }
+                return {"duplicates": [list(map(str, d)) for d in duplicates], **_rows_checked(bool(changed))}
 
             result, reused_from = evaluated_once(
                 con,
@@ -232,7 +241,7 @@ def _grain_check(model: SqlModel) -> AssetChecksDefinition:
             severity=AssetCheckSeverity.ERROR,
             metadata={
                 "duplicated_keys_sample": MetadataValue.json(result["duplicates"]),
-                **({"rows_checked": result["rows_checked"]} if "rows_checked" in result else {}),
+                **_rows_checked_metadata(result),
                 **reused_metadata(reused_from),
             },
         )
@@ -255,24 +264,16 @@ def _failing_rows(
         columns, count, sample = spark.failing_rows(con, check.path, check.sql, versions(con, reads))
     else:
         use_model_schemas(con)
-        if keys_in:
-            key = ident(check.by_key)
-            con.execute(
-                f"CREATE OR REPLACE TEMP VIEW {ident(model.name)} AS FROM {model.relation} "
-                f"WHERE {key} IN (SELECT {key} FROM {keys_in})"
-            )
-        try:
+        views = {model.name: (model.relation, f"{SOURCE_ROW}.{ident(check.by_key)}")} if keys_in else {}
+        with incremental.only_rows_of_keys(con, views, check.by_key, keys_in):
             cursor = con.execute(check.sql)
             columns = [d[0] for d in cursor.description]
             failing = cursor.fetchall()
-        finally:
-            if keys_in:
-                con.execute(f"DROP VIEW {ident(model.name)}")
         count, sample = len(failing), failing[:10]
     return {
         "failing": count,
         "sample": [dict(zip(columns, map(str, row))) for row in sample],
-        "rows_checked": "keys changed since the last pass" if keys_in else "every row",
+        **_rows_checked(bool(keys_in)),
     }
 
 
@@ -283,7 +284,7 @@ def _sql_check(
     model = models[check.model]
 
     @asset_check(
-        asset=model_key(models[check.model]),
+        asset=model_key(model),
         name=check.name,
         blocking=True,
         pool=WAREHOUSE_POOL,
@@ -315,7 +316,7 @@ def _sql_check(
             metadata={
                 "failing_rows": result["failing"],
                 "failing_rows_sample": MetadataValue.json(result["sample"]),
-                **({"rows_checked": result["rows_checked"]} if "rows_checked" in result else {}),
+                **_rows_checked_metadata(result),
                 "engine": warehouse.engine,
                 **reused_metadata(reused_from),
             },

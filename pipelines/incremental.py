@@ -24,6 +24,8 @@ Both ways give the same table; only the cost differs.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -143,27 +145,44 @@ def _mostly_touched(con: duckdb.DuckDBPyConnection, model: SqlModel, touched: in
     return f"the change touches {touched:,} of about {keys:,} keys (more than {FULL_BUILD_SHARE:.0%})"
 
 
+def among_keys(key_expression: str, key: str, keys_in: str) -> str:
+    """Predicate: ``key_expression`` is one of the ``key`` values held in the table ``keys_in``."""
+    return f"({key_expression}) IN (SELECT {ident(key)} FROM {keys_in})"
+
+
+@contextmanager
+def only_rows_of_keys(
+    con: duckdb.DuckDBPyConnection, views: dict[str, tuple[str, str]], key: str, keys_in: str
+) -> Iterator[None]:
+    """While the block runs, a temporary view named like each table of ``views`` (name →
+    relation, and the expression of a row's key over ``source_row``) shows only the rows whose key
+    is among the ``key`` values in ``keys_in``: SQL that names the table then reads those rows
+    alone. The views are dropped on the way out, whatever happens."""
+    try:
+        for name, (source, key_expression) in views.items():
+            con.execute(
+                f"CREATE OR REPLACE TEMP VIEW {ident(name)} AS SELECT {SOURCE_ROW}.* FROM {source} AS {SOURCE_ROW} "
+                f"WHERE {among_keys(key_expression, key, keys_in)}"
+            )
+        yield
+    finally:
+        for name in views:
+            con.execute(f"DROP VIEW IF EXISTS {ident(name)}")
+
+
 def _build_touched(con: duckdb.DuckDBPyConnection, model: SqlModel, inputs: dict[str, str]) -> None:
     """Recompute the keys held in ``KEYS``; leaves the replaced rows in ``_replaced`` and the new
     ones in ``_recomputed``. ``inputs`` maps each input's name to its relation."""
     spec = model.incremental
-    key = ident(spec.key)
-    touched = f"{key} IN (SELECT {key} FROM {KEYS})"
-    for name in spec.rows_of:
-        con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {ident(name)} AS SELECT {SOURCE_ROW}.* FROM {inputs[name]} AS {SOURCE_ROW} "
-            f"WHERE ({spec.key_of(name)}) IN (SELECT {key} FROM {KEYS})"
-        )
-    try:
+    touched = among_keys(ident(spec.key), spec.key, KEYS)
+    views = {name: (inputs[name], spec.key_of(name)) for name in spec.rows_of}
+    with only_rows_of_keys(con, views, spec.key, KEYS):
         # Inputs read whole (lookups, or facts attributed by a join) may yield rows of other
         # keys: only the touched keys' rows replace theirs.
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _recomputed AS SELECT * FROM ({model.sql.strip().rstrip(';')}\n) "
             f"WHERE {touched}"
         )
-    finally:
-        for name in spec.rows_of:
-            con.execute(f"DROP VIEW {ident(name)}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _replaced AS SELECT * FROM {model.relation} WHERE {touched}")
     con.execute(f"DELETE FROM {model.relation} WHERE {touched}")
     con.execute(f"INSERT INTO {model.relation} SELECT * FROM _recomputed")
