@@ -10,7 +10,12 @@ A daily run applies only what it loaded (a key merge): the keys of the rows in t
 since the table was last staged are taken out of the staged table and their winners, chosen
 among all their raw rows by the same rule, put back (a key whose winner now says ``is_deleted``
 stays out). That is the full rule restricted to the keys that can have changed, so the table is
-the one a rebuild gives. A table with no new file is not touched. A file replaced in place (same
+the one a rebuild gives. A key's staged row is the winner of all its earlier rows, and keeps the
+``updated_at``, ``_file`` and ``_row`` the rule compares: the winner among the earlier rows and
+the new ones is the winner between that staged row and the new rows, so the raw history is not
+read again (it holds every version ever loaded and only grows). Only a table with
+``is_deleted`` reads the touched keys' earlier raw rows: a key deleted so far has no staged row
+to stand for them. A table with no new file is not touched. A file replaced in place (same
 path, other content), a file gone from the manifest or a change of the staging rule itself (its
 SQL) rebuilds the table: an earlier version's rows are no longer in the raw table, so the keys
 they held cannot be known. A merge keeps the rows it changed (before and after) as the table's
@@ -104,16 +109,26 @@ def _merge(
     )
     match = null_safe_match(table.primary_key, "s", "k")
     touched = f"EXISTS (SELECT 1 FROM _touched AS k WHERE {match})"
-    touched_rows = f"(SELECT * FROM {raw} AS s WHERE {touched})"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _winners AS {staging_sql(table, touched_rows)}")
     contract = _contract_columns(table)
     columns = ", ".join(ident(c) for c in contract)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _before AS SELECT {columns} FROM {staged} AS s WHERE {touched}"
+        f"CREATE OR REPLACE TEMP TABLE _before AS SELECT {columns}, _file, _row FROM {staged} AS s WHERE {touched}"
     )
+    if table.has_is_deleted:  # a key deleted so far has no staged row: its earlier raw rows are read
+        candidates, parameters = f"(SELECT * FROM {raw} AS s WHERE {touched})", []
+    else:  # a key's staged row stands for its earlier rows (module doc)
+        candidates = (
+            f"(SELECT {columns}, _file, _row FROM {raw} WHERE _file IN (SELECT unnest(?::VARCHAR[])) "
+            "UNION ALL SELECT * FROM _before)"
+        )
+        parameters = [new_files]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _winners AS {staging_sql(table, candidates)}", parameters)
     # The key is the staged table's grain (one row per key): joined on it, not two EXCEPT ALLs.
     changed_rows = differing_by_grain(
-        "_before", f"(SELECT {columns} FROM _winners)", list(table.primary_key), contract
+        f"(SELECT {columns} FROM _before)",
+        f"(SELECT {columns} FROM _winners)",
+        list(table.primary_key),
+        contract,
     )
     changed = record_changes(con, staged, version, next_version, changed_rows) > 0
     con.execute(f"DELETE FROM {staged} AS s USING _touched AS k WHERE {match}")

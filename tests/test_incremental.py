@@ -33,16 +33,17 @@ from tests.test_reproducibility import differences, model_differences
 ACCOUNTS = table("crm", "accounts")
 
 
-def assert_staged_as_rebuilt(warehouse) -> None:
+def assert_staged_as_rebuilt(warehouse, spec=ACCOUNTS) -> None:
     """The merged table holds exactly the rows of the change-data rule over all raw rows."""
-    staged, rebuilt = f"FROM {staging_table_name(ACCOUNTS)}", staging_sql(ACCOUNTS)
+    staged, rebuilt = f"FROM {staging_table_name(spec)}", staging_sql(spec)
     for left, right in ((staged, rebuilt), (rebuilt, staged)):
         assert query(warehouse, f"SELECT count(*) FROM ({left} EXCEPT ALL {right})") == [(0,)]
 
 
-def staging_run(warehouse) -> dict:
-    meta = materialization_metadata(ingest(warehouse, "crm__accounts"), ["staging", ACCOUNTS.staging_name])
-    assert_staged_as_rebuilt(warehouse)
+def staging_run(warehouse, spec=ACCOUNTS) -> dict:
+    result = ingest(warehouse, spec.qualified_name)
+    meta = materialization_metadata(result, ["staging", spec.staging_name])
+    assert_staged_as_rebuilt(warehouse, spec)
     return meta
 
 
@@ -84,6 +85,60 @@ def test_each_drop_is_merged_by_key_into_the_table_a_rebuild_gives(landing, ware
     write(landing, "crm/accounts/d3/a.csv", ACCOUNTS_HEADER + account("A3", "Three only", "2025-03-01"))
     assert staging_run(warehouse)["staging"] == "rebuilt"
     assert names(warehouse) == [("A1", "One again"), ("A2", "Two"), ("A3", "Three only")]
+
+
+ENROLLMENTS = table("crm", "program_enrollments")
+ENROLLMENTS_HEADER = "program_id,account_id,enrolled_at,updated_at\n"
+
+
+def enrollments(warehouse) -> list[tuple]:
+    sql = f"SELECT program_id, account_id, enrolled_at::DATE::VARCHAR, _file FROM {staging_table_name(ENROLLMENTS)}"
+    return query(warehouse, sql + " ORDER BY 1, 2")
+
+
+def test_a_merge_without_deletions_lets_each_staged_row_stand_for_its_earlier_rows(landing, warehouse):
+    """In a table without is_deleted a merge compares a key's new rows with its staged row only
+    (not its earlier raw rows): the staged row must win or lose exactly as the earlier rows
+    would, on updated_at, then path, then row, keys of two columns included."""
+    row = "{},{},{}T00:00:00,{}T00:00:00\n".format
+    d = "crm/program_enrollments/{}/e.csv".format
+    write(
+        landing,
+        d("d2"),
+        ENROLLMENTS_HEADER
+        + row("P1", "A1", "2025-01-05", "2025-01-10")
+        + row("P1", "A2", "2025-01-06", "2025-01-10"),
+    )
+    assert staging_run(warehouse, ENROLLMENTS)["staging"] == "rebuilt"
+
+    # The same updated_at from a path that sorts first loses; from one that sorts last, wins.
+    write(landing, d("d1"), ENROLLMENTS_HEADER + row("P1", "A1", "2025-02-01", "2025-01-10"))
+    write(landing, d("d3"), ENROLLMENTS_HEADER + row("P1", "A2", "2025-02-02", "2025-01-10"))
+    merged = staging_run(warehouse, ENROLLMENTS)
+    assert (merged["staging"], merged["keys_touched"], merged["changed"]) == ("merged", 2, True)
+    assert enrollments(warehouse) == [
+        ("P1", "A1", "2025-01-05", d("d2")),
+        ("P1", "A2", "2025-02-02", d("d3")),
+    ]
+
+    # An older version loses whatever its path; a newer one wins; within one file the later row
+    # wins; a new key is added.
+    write(
+        landing, d("d4"),
+        ENROLLMENTS_HEADER + row("P1", "A2", "2025-03-01", "2025-01-09") + row("P1", "A1", "2025-03-02", "2025-02-01")
+        + row("P2", "A1", "2025-03-03", "2025-02-01") + row("P2", "A1", "2025-03-04", "2025-02-01"),
+    )  # fmt: skip
+    merged = staging_run(warehouse, ENROLLMENTS)
+    assert (merged["staging"], merged["keys_touched"], merged["changed"]) == ("merged", 3, True)
+    assert enrollments(warehouse) == [
+        ("P1", "A1", "2025-03-02", d("d4")), ("P1", "A2", "2025-02-02", d("d3")), ("P2", "A1", "2025-03-04", d("d4")),
+    ]  # fmt: skip
+
+    # A re-sent identical row under a path that sorts last moves the lineage only.
+    write(landing, d("d5"), ENROLLMENTS_HEADER + row("P2", "A1", "2025-03-04", "2025-02-01"))
+    resent = staging_run(warehouse, ENROLLMENTS)
+    assert (resent["staging"], resent["keys_touched"], resent["changed"]) == ("merged", 1, False)
+    assert enrollments(warehouse)[-1] == ("P2", "A1", "2025-03-04", d("d5"))
 
 
 def model_runs(result) -> dict[str, bool]:
