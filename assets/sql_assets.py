@@ -5,6 +5,8 @@ uniqueness checks come from the grain beside each model, other checks from ``sql
 The Python here only wires files to Dagster: every rule is in a ``.sql`` file.
 """
 
+from contextlib import nullcontext
+
 import duckdb
 from dagster import (
     AssetCheckExecutionContext,
@@ -264,8 +266,12 @@ def _failing_rows(
         columns, count, sample = spark.failing_rows(con, check.path, check.sql, versions(con, reads))
     else:
         use_model_schemas(con)
-        views = {model.name: (model.relation, f"{SOURCE_ROW}.{ident(check.by_key)}")} if keys_in else {}
-        with incremental.only_rows_of_keys(con, views, check.by_key, keys_in):
+        if keys_in:
+            view = {model.name: (model.relation, f"{SOURCE_ROW}.{ident(check.by_key)}")}
+            only_keys = incremental.only_rows_of_keys(con, view, check.by_key, keys_in)
+        else:
+            only_keys = nullcontext()
+        with only_keys:
             cursor = con.execute(check.sql)
             columns = [d[0] for d in cursor.description]
             failing = cursor.fetchall()
